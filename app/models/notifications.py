@@ -1,0 +1,76 @@
+"""The outbox: one row per page to one recipient on one channel, plus open-time trigger timers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.database import UTCDateTime
+
+# pending -> sending -> sent -> delivered, or failed (DESIGN rule 6)
+NOTIFICATION_STATUSES = ("pending", "sending", "sent", "delivered", "failed")
+
+
+class Notification(SQLModel, table=True):
+    """A page in the outbox. (incident, step, recipient, channel) is unique: a second insert fails.
+
+    `step_key` names the step run that made it: `esc:3` for escalation step 3 (unique across repeats),
+    `trigger:2` for open-time trigger row 2. `recipient` is `user:alice` or `slack:#channel`.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("incident_id", "step_key", "recipient", "channel", name="uq_notification_once"),
+        Index("ix_notification_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    step_key: str = Field(max_length=64)
+    level: int = 0
+    recipient: str = Field(max_length=128)
+    user_id: str | None = Field(default=None, foreign_key="user.id")
+    channel: str  # slack | sms | voice | console
+    urgent: bool = True
+    status: str = "pending"
+    attempts: int = 0
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    provider: str | None = None  # console | slack | twilio
+    provider_id: str | None = Field(default=None, unique=True, max_length=128)
+    provider_status: str | None = None
+    error: str | None = None
+
+
+class IncidentTrigger(SQLModel, table=True):
+    """An open-time trigger timer ("SEV1 still unresolved after 15 minutes") for one incident."""
+
+    __tablename__ = "incident_trigger"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "trigger_index", name="uq_trigger_once"),
+        Index("ix_trigger_due", "fired_at", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    trigger_index: int
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    fired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ConsoleMessage(SQLModel, table=True):
+    """The built-in console outbox: what would have gone to Slack or Twilio on a laptop."""
+
+    __tablename__ = "console_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int | None = Field(default=None, foreign_key="notification.id", index=True)
+    channel: str
+    to: str
+    text: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
