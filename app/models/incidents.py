@@ -48,8 +48,11 @@ class Incident(SQLModel, table=True):
     escalation_policy_id: str | None = None
     escalation_level: int = 0  # 1-based level last paged; 0 before the first page
     escalation_step: int = 0
+    escalation_round: int = 0  # bumped when the ladder starts over (ack timeout, hand-over)
     escalation_token: str = ""
     next_escalation_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_step_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_by_hand_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 

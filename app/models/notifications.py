@@ -9,8 +9,9 @@ from sqlmodel import Field, SQLModel
 
 from app.database import UTCDateTime
 
-# pending -> sending -> sent -> delivered, or failed (DESIGN rule 6)
-NOTIFICATION_STATUSES = ("pending", "sending", "sent", "delivered", "failed")
+# pending -> sending -> sent -> delivered, or failed (DESIGN rule 6); a pending page whose incident
+# was acknowledged or resolved before it went out becomes cancelled.
+NOTIFICATION_STATUSES = ("pending", "sending", "sent", "delivered", "failed", "cancelled")
 
 
 class Notification(SQLModel, table=True):

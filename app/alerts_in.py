@@ -1,0 +1,45 @@
+"""Accepting one parsed event: key lookup, rate limit, classification, then one committed transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from app.classification import classification_policy
+from app.classifier import classify_event
+from app.clock import utc_now
+from app.incidents import ingest
+from app.models import IntegrationKey, Service
+from app.rate_limit import check_rate
+from app.runtime import Runtime
+from app.tokens import hash_secret
+from integrations.inbound.event import InboundEvent
+
+
+@dataclass(frozen=True)
+class AcceptedEvent:
+    """The answer to a monitoring tool: the dedup key, and the incident it went to."""
+
+    dedup_key: str
+    incident_id: int | None
+
+
+def find_key(session: Session, key: str) -> IntegrationKey | None:
+    """The integration key row for a routing key, by its hash."""
+    if not key or len(key) > 128:
+        return None
+    return session.exec(select(IntegrationKey).where(col(IntegrationKey.key_hash) == hash_secret(key))).first()
+
+
+def accept_event(session: Session, runtime: Runtime, key: IntegrationKey, event: InboundEvent) -> AcceptedEvent:
+    """Rate-limit, classify and store the event; returns after commit."""
+    check_rate(runtime.redis, str(key.id), key.rate_limit or runtime.settings.default_rate_limit)
+    service = session.get(Service, key.service_id)
+    assert service is not None  # the foreign key guarantees it
+    classification = None
+    if event.action == "trigger":
+        classification = classify_event(classification_policy(session), event)
+    result = ingest(session, service=service, event=event, classification=classification, now=utc_now())
+    session.commit()
+    return AcceptedEvent(result.dedup_key, result.incident_id)

@@ -1,0 +1,1 @@
+"""HTTP surface: blueprints for alerts in, the REST API, health and the web page."""

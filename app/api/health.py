@@ -1,0 +1,64 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+from sqlalchemy import func, text
+from sqlmodel import col, select
+
+from app.api.context import db, runtime
+from app.models import Incident, Notification
+from app.queueing import queue_names
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    """The process is up."""
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> Any:
+    """Ready when both the database and Redis answer; 503 naming what is down otherwise."""
+    checks: dict[str, str] = {}
+    try:
+        db().execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as error:  # noqa: BLE001 - any failure means not ready
+        checks["database"] = f"down: {type(error).__name__}"
+    try:
+        runtime().redis.ping()
+        checks["redis"] = "ok"
+    except Exception as error:  # noqa: BLE001
+        checks["redis"] = f"down: {type(error).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return jsonify({"status": "ready" if ready else "not ready", "checks": checks}), 200 if ready else 503
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text format: incidents by status and severity, outbox rows by status, queue depths."""
+    session = db()
+    lines = ["# HELP klaxon_incidents Incidents by status and severity.", "# TYPE klaxon_incidents gauge"]
+    for status, severity, count in session.exec(
+        select(Incident.status, Incident.severity, func.count()).group_by(col(Incident.status), col(Incident.severity))
+    ).all():
+        lines.append(f'klaxon_incidents{{status="{status}",severity="{severity}"}} {count}')
+    lines += ["# HELP klaxon_notifications Outbox rows by channel and status.", "# TYPE klaxon_notifications gauge"]
+    for channel, status, count in session.exec(
+        select(Notification.channel, Notification.status, func.count())
+        .group_by(col(Notification.channel), col(Notification.status))
+    ).all():
+        lines.append(f'klaxon_notifications{{channel="{channel}",status="{status}"}} {count}')
+    lines += ["# HELP klaxon_queue_jobs Jobs waiting per RQ queue.", "# TYPE klaxon_queue_jobs gauge"]
+    try:
+        redis = runtime().redis
+        for name in queue_names(runtime().settings.queue_prefix):
+            lines.append(f'klaxon_queue_jobs{{queue="{name}"}} {redis.llen("rq:queue:" + name)}')
+    except Exception:  # noqa: BLE001 - metrics must answer even when Redis is down
+        lines.append("# redis unavailable")
+    return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")

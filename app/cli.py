@@ -1,0 +1,125 @@
+"""The `klaxon` command (a Flask CLI group): apply, token, classify, oncall, simulate, web, worker, db."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from app.factory import create_app
+from app.runtime import Runtime
+from app.settings import Settings
+
+
+def _runtime() -> Runtime:
+    return current_app.extensions["klaxon"]  # type: ignore[no-any-return]
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=False, add_version_option=False)
+def main() -> None:
+    """Klaxon: incident on-call paging."""
+
+
+@main.command("apply")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Print the changes only.")
+@with_appcontext
+def apply_command(file: str, dry_run: bool) -> None:
+    """Apply a configuration file (users, schedules, policies, services, classification)."""
+    from app.configuration import run_apply
+
+    sys.exit(run_apply(_runtime().session, file, dry_run, sys.stdout))
+
+
+@main.group("token")
+def token_group() -> None:
+    """API tokens."""
+
+
+@token_group.command("create")
+@click.option("--user", "user_id", required=True, help="The user id the token acts as.")
+@click.option("--role", type=click.Choice(["responder", "commander", "admin"]), required=True)
+@with_appcontext
+def token_create(user_id: str, role: str) -> None:
+    """Create an API token; it is printed once, alone on the last line."""
+    from app.clock import utc_now
+    from app.errors import KlaxonError
+    from app.tokens import create_token
+
+    with _runtime().session() as session:
+        try:
+            token = create_token(session, user_id=user_id, role=role, now=utc_now())
+        except KlaxonError as error:
+            raise click.ClickException(error.message) from None
+        session.commit()
+    click.echo(f"Created a {role} token for {user_id}. It is shown once; keep it secret:")
+    click.echo(token)
+
+
+@main.command("classify")
+@click.option("--service", "service_id", required=True)
+@click.argument("file", default="-", type=click.File("r"))
+@with_appcontext
+def classify_command(service_id: str, file: Any) -> None:
+    """Classify a PagerDuty v2 or generic event without creating anything; prints JSON."""
+    from app.classification import classification_policy
+    from app.classifier import classify_event
+    from app.models import Service
+    from integrations.inbound import InvalidEvent, parse_generic, parse_pagerduty
+
+    try:
+        body = json.load(file)
+    except ValueError as error:
+        raise click.ClickException(f"the input is not valid JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise click.ClickException("the input must be a JSON object")
+    with _runtime().session() as session:
+        if session.get(Service, service_id) is None:
+            raise click.ClickException(f"unknown service {service_id!r}")
+        try:
+            event = parse_pagerduty(body)[1] if "routing_key" in body or "event_action" in body else parse_generic(body)
+        except InvalidEvent as error:
+            raise click.ClickException(f"{error}: {'; '.join(error.errors)}") from None
+        result = classify_event(classification_policy(session), event)
+    click.echo(json.dumps({"service": service_id, "severity": result.severity, "rule": result.rule,
+                           "reason": result.reason}, indent=2))
+
+
+@main.command("web")
+@click.option("--workers", type=int, default=None, help="Gunicorn worker processes (default 2 x cores + 1).")
+def web_command(workers: int | None) -> None:
+    """Serve the web app with gunicorn (production WSGI server)."""
+    settings = Settings.from_env()
+    count = workers or int(os.environ.get("WEB_CONCURRENCY", (os.cpu_count() or 1) * 2 + 1))
+    args = ["gunicorn", "--bind", f"0.0.0.0:{settings.port}", "--workers", str(count), "--worker-class", "gthread",
+            "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "20", "wsgi:app"]
+    os.execvp(sys.executable, [sys.executable, "-m", *args])
+
+
+@main.command("worker")
+@click.option("--burst", is_flag=True, help="Process what is queued and due, then exit (for tests).")
+def worker_command(burst: bool) -> None:
+    """Run the RQ workers (escalation and one per channel), the RQ scheduler and the sweeper."""
+    # app never imports workers (STYLE.md); the command finds it by name.
+    importlib.import_module("workers.process").run(Settings.from_env(), burst=burst)
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the latest schema."""
+    from app.migrate import upgrade
+
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    click.echo("database is up to date")

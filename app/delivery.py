@@ -1,0 +1,198 @@
+"""Delivering one outbox row: claim it, hand it to the channel's Notifier, record what happened.
+
+pending -> sending is a compare-and-set, so two workers never send the same row. The provider is
+called outside any transaction. Transient errors put the row back to pending with a backoff;
+permanent ones fail it and page the same person on their next channel (DESIGN rule 6). Both go on
+the timeline. A row left in `sending` by a killed worker is returned to pending by the sweeper:
+pages are at-least-once at that one point, because a lost page is worse than a repeated one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from app.channels import provider_name
+from app.escalation import paging
+from app.escalation.stepping import fallback_channel, rules_from_stored
+from app.models import ConsoleMessage, Incident, Notification, User
+from app.pages import build_page, build_recipient
+from app.queueing import DELIVER_JOB, PendingJob, defer_job, delivery_queue
+from app.timeline import SYSTEM, record
+from integrations.notifier import DeliveryReceipt, PermanentDeliveryError, TransientDeliveryError
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+STUCK_SENDING_AFTER = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A notification this worker owns, with what to send."""
+
+    notification_id: int
+    channel: str
+    page: Any
+    recipient: Any
+
+
+def retry_delay(attempt: int, retry_after: float | None) -> timedelta:
+    """Backoff after the n-th failed attempt: the provider's Retry-After, else 2, 4, 8 … s (max 60)."""
+    if retry_after is not None:
+        return timedelta(seconds=max(1.0, min(retry_after, 300.0)))
+    return timedelta(seconds=min(60, 2 ** max(1, attempt)))
+
+
+def deliver(session_factory: Callable[[], Session], notifiers: dict[str, Any], notification_id: int,
+            now: Callable[[], datetime], public_url: str = "") -> str:
+    """Deliver one notification; returns the outcome (sent, retry, failed, skipped)."""
+    with session_factory() as session:
+        claimed = _claim(session, notification_id, now(), public_url)
+        session.commit()
+    if claimed is None:
+        return "skipped"
+    notifier = notifiers[claimed.channel]
+    try:
+        if claimed.channel in ("sms", "voice") and claimed.recipient.user_id and not claimed.recipient.phone:
+            raise PermanentDeliveryError(f"{claimed.recipient.user_id} has no phone number")
+        if claimed.channel == "slack" and not (claimed.recipient.slack_user_id or claimed.recipient.slack_channel):
+            raise PermanentDeliveryError(f"{claimed.recipient.user_id} has no Slack user id")
+        receipt = notifier.send(claimed.page, claimed.recipient)
+    except TransientDeliveryError as error:
+        return _record_failure(session_factory, notification_id, now(), error, transient=True)
+    except PermanentDeliveryError as error:
+        return _record_failure(session_factory, notification_id, now(), error, transient=False)
+    with session_factory() as session:
+        _mark_sent(session, notification_id, receipt, provider_name(notifier), claimed, now())
+        session.commit()
+    return "sent"
+
+
+def _claim(session: Session, notification_id: int, now: datetime, public_url: str) -> Claimed | None:
+    row = session.get(Notification, notification_id)
+    if row is None or row.status != "pending":
+        return None
+    incident = session.get(Incident, row.incident_id)
+    if incident is None:
+        return None
+    if _no_longer_wanted(session, row, incident):
+        session.execute(update(Notification).where(col(Notification.id) == notification_id,
+                                                   col(Notification.status) == "pending").values(status="cancelled"))
+        return None
+    if row.channel in ("sms", "voice") and row.user_id:
+        user = session.get(User, row.user_id)
+        if user is not None and not user.sms_enabled:
+            _fail_and_fall_through(session, row, now, "the phone replied STOP; texts and calls are off", None)
+            return None
+    won = session.execute(
+        update(Notification)
+        .where(col(Notification.id) == notification_id, col(Notification.status) == "pending")
+        .where(col(Notification.due_at) <= now + timedelta(seconds=1))
+        .values(status="sending", claimed_at=now, attempts=Notification.attempts + 1)  # type: ignore[operator]
+    )
+    if won.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    page = build_page(session, incident, public_url=public_url, step_key=row.step_key)
+    return Claimed(notification_id, row.channel, page, build_recipient(session, row))
+
+
+def _no_longer_wanted(session: Session, row: Notification, incident: Incident) -> bool:
+    """A ladder page waits only while unacknowledged; any page stops once the incident is resolved."""
+    if incident.status == "resolved":
+        return True
+    return row.step_key.startswith("esc:") and incident.status != "triggered"
+
+
+def _mark_sent(session: Session, notification_id: int, receipt: DeliveryReceipt, provider: str,
+               claimed: Claimed, now: datetime) -> None:
+    row = session.get(Notification, notification_id)
+    if row is None:
+        return
+    row.status, row.sent_at, row.provider = "sent", now, provider
+    row.provider_id, row.provider_status, row.error = receipt.provider_id, receipt.status, None
+    session.add(row)
+    if provider == "console":
+        from app.console_outbox import recipient_address
+
+        session.add(ConsoleMessage(notification_id=notification_id, channel=row.channel,
+                                   to=recipient_address(claimed.recipient, row.channel), text=receipt.detail,
+                                   created_at=now))
+    record(session, incident_id=row.incident_id, kind="notified", actor=SYSTEM, at=now,
+           detail=f"{row.channel} page to {row.recipient.split(':', 1)[1]} sent via {provider}")
+
+
+def _record_failure(session_factory: Callable[[], Session], notification_id: int, now: datetime,
+                    error: Exception, *, transient: bool) -> str:
+    code = getattr(error, "code", None)
+    with session_factory() as session:
+        row = session.get(Notification, notification_id)
+        if row is None:
+            return "skipped"
+        if transient and row.attempts < MAX_ATTEMPTS:
+            delay = retry_delay(row.attempts, getattr(error, "retry_after", None))
+            row.status, row.due_at, row.error = "pending", now + delay, _describe(error, code)
+            session.add(row)
+            record(session, incident_id=row.incident_id, kind="delivery_retry", actor=SYSTEM, at=now,
+                   detail=f"{row.channel} page to {row.recipient.split(':', 1)[1]} failed ({_describe(error, code)}); "
+                          f"retry {row.attempts + 1} in {int(delay.total_seconds())}s")
+            defer_job(session, PendingJob(delivery_queue(row.channel), DELIVER_JOB, (row.id,), row.due_at))
+            session.commit()
+            return "retry"
+        _fail_and_fall_through(session, row, now, _describe(error, code), code)
+        session.commit()
+        return "failed"
+
+
+def _fail_and_fall_through(session: Session, row: Notification, now: datetime, reason: str, code: str | None) -> None:
+    """Fail the row and page the same person on their next untried channel, now."""
+    row.status, row.error = "failed", reason
+    session.add(row)
+    target = row.recipient.split(":", 1)[1]
+    record(session, incident_id=row.incident_id, kind="delivery_failed", actor=SYSTEM, at=now,
+           detail=f"{row.channel} page to {target} failed permanently: {reason}")
+    if not row.user_id:
+        return
+    user = session.get(User, row.user_id)
+    incident = session.get(Incident, row.incident_id)
+    if user is None or incident is None:
+        return
+    tried = session.exec(select(Notification.channel).where(
+        col(Notification.incident_id) == row.incident_id, col(Notification.step_key) == row.step_key,
+        col(Notification.recipient) == row.recipient)).all()
+    skip = set(tried) | ({"sms", "voice"} if not user.sms_enabled else set())
+    channel = fallback_channel(rules_from_stored(user.notify), skip)
+    if channel is None:
+        record(session, incident_id=row.incident_id, kind="delivery_failed", actor=SYSTEM, at=now,
+               detail=f"no channel left to reach {target}")
+        return
+    paging.add_notification(session, incident, step_key=row.step_key, level=row.level, recipient=row.recipient,
+                            user_id=row.user_id, channel=channel, due_at=now, now=now)
+    record(session, incident_id=row.incident_id, kind="fallback", actor=SYSTEM, at=now,
+           detail=f"falling back to {channel} for {target}")
+
+
+def _describe(error: Exception, code: str | None) -> str:
+    return f"{error} (code {code})" if code else str(error)
+
+
+def reset_stuck(session: Session, now: datetime) -> list[int]:
+    """Return rows left in `sending` by a dead worker to pending; their ids are to be re-enqueued."""
+    ids = [int(i or 0) for i in session.exec(select(Notification.id).where(
+        col(Notification.status) == "sending", col(Notification.claimed_at) < now - STUCK_SENDING_AFTER)).all()]
+    if ids:
+        session.execute(update(Notification).where(col(Notification.id).in_(ids), col(Notification.status) == "sending")
+                        .values(status="pending", due_at=now))
+    return ids
+
+
+def due_pending(session: Session, now: datetime, older_than: timedelta, limit: int = 500) -> list[tuple[int, str]]:
+    """(id, channel) of pending rows due for longer than `older_than`: wake-ups Redis lost."""
+    rows = session.exec(select(Notification.id, Notification.channel).where(
+        col(Notification.status) == "pending", col(Notification.due_at) <= now - older_than).limit(limit)).all()
+    return [(int(i or 0), c) for i, c in rows]

@@ -1,0 +1,1 @@
+"""Escalation: the pure stepping rules (`stepping`) and the database engine that runs them (`engine`)."""

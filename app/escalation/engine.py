@@ -1,0 +1,276 @@
+"""The escalation engine: runs ladder steps and open-time triggers against the database.
+
+Every rule of DESIGN.md "Escalation engine" lives here. A wake-up claims its step with a
+compare-and-set on (token, step) and the due time, so stale, duplicate and early wake-ups are
+no-ops; the claim, the target resolution, the outbox rows, the timeline and the next timer are one
+transaction; jobs are deferred until it commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from app.escalation import paging
+from app.escalation.stepping import Ladder, StepPlan, ladder_from_policy, plan_step
+from app.models import EscalationPolicy, Incident, IncidentTrigger
+from app.queueing import ESCALATE_JOB, ESCALATION_QUEUE, FIRE_TRIGGER_JOB, PendingJob, defer_job
+from app.timeline import SYSTEM, record
+
+# RQ's scheduler counts whole seconds and may run a job up to a second early.
+EARLY_TOLERANCE = timedelta(seconds=0)
+
+
+def new_token() -> str:
+    """A fresh escalation token; changing it orphans every outstanding wake-up."""
+    return uuid.uuid4().hex
+
+
+def ladder_for(session: Session, incident: Incident) -> Ladder:
+    """The incident's policy as a Ladder (an empty one when the policy is gone)."""
+    policy = session.get(EscalationPolicy, incident.escalation_policy_id) if incident.escalation_policy_id else None
+    if policy is None:
+        return Ladder(())
+    return ladder_from_policy(policy.levels, policy.repeat, policy.escalate_severities)
+
+
+def step_key(incident: Incident, step: int) -> str:
+    """The outbox key of a ladder step: unique per step and per start of the ladder."""
+    return f"esc:{step}" if incident.escalation_round == 0 else f"esc:{step}@{incident.escalation_round}"
+
+
+def start(session: Session, incident: Incident, now: datetime, *, restart: bool = False) -> None:
+    """Run step 0 (inside the creating transaction); a new incident also arms its open-time triggers."""
+    assert incident.id is not None
+    incident.escalation_token = new_token()
+    incident.escalation_step = 0
+    incident.next_escalation_at = now
+    if restart:
+        incident.escalation_round += 1
+    else:
+        _arm_open_triggers(session, incident, now)
+    _run_claimed(session, incident, ladder_for(session, incident), 0, now, actor=SYSTEM)
+
+
+def wake(session: Session, *, incident_id: int, token: str, step: int, now: datetime) -> bool:
+    """A timer fired: run the due step, or re-trigger an acknowledged incident whose ack timed out."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        return False
+    if incident.status == "acknowledged":
+        return _reopen_after_ack_timeout(session, incident, token, now)
+    return run_step(session, incident_id=incident_id, token=token, step=step, now=now)
+
+
+def _reopen_after_ack_timeout(session: Session, incident: Incident, token: str, now: datetime) -> bool:
+    """The acknowledgement timed out: back to triggered, and the ladder starts over (PagerDuty's rule)."""
+    claimed = session.execute(
+        update(Incident)
+        .where(col(Incident.id) == incident.id, col(Incident.escalation_token) == token)
+        .where(col(Incident.status) == "acknowledged", col(Incident.next_escalation_at) <= now)
+        .values(status="triggered", acknowledged_at=None, acknowledged_by=None)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.refresh(incident)
+    record(session, incident_id=incident.id or 0, kind="ack_timeout", actor=SYSTEM, at=now,
+           detail="acknowledgement timed out; re-triggered")
+    start(session, incident, now, restart=True)
+    return True
+
+
+def run_step(session: Session, *, incident_id: int, token: str, step: int, now: datetime) -> bool:
+    """Run `step` if it is still the incident's due step under `token`; False for a stale wake-up."""
+    incident = session.get(Incident, incident_id)
+    if incident is None or incident.next_escalation_at is None:
+        return False
+    ladder = ladder_for(session, incident)
+    plan = plan_step(ladder, step, incident.severity, now)
+    if plan is None or not _claim(session, incident_id, token, step, now, plan):
+        return False
+    session.refresh(incident)
+    _page_from(session, incident, ladder, plan, now, actor=SYSTEM)
+    return True
+
+
+def escalate_now(session: Session, incident: Incident, *, actor: str, now: datetime) -> bool:
+    """Page the next level now and restart its timer; False when the ladder has no next level."""
+    # A manual escalation climbs whatever the severity: the commander asked for it.
+    ladder = ladder_for(session, incident)
+    ladder = Ladder(ladder.levels, ladder.repeat, (incident.severity,))
+    step = _step_after_last(incident, ladder)
+    if plan_step(ladder, step, incident.severity, now) is None:
+        return False
+    # Past the end of the ladder the last level is paged again, under a key of its own.
+    key = step_key(incident, step) if step >= incident.escalation_step else f"manual:{incident.escalation_token[:12]}"
+    claimed = session.execute(
+        update(Incident)
+        .where(col(Incident.id) == incident.id, col(Incident.escalation_token) == incident.escalation_token)
+        .values(escalation_token=new_token())
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.refresh(incident)
+    record(session, incident_id=incident.id or 0, kind="escalated", actor=actor, at=now, detail="escalated by hand")
+    _run_claimed(session, incident, ladder, step, now, actor=actor, key_override=key)
+    return True
+
+
+def stop_ladder(session: Session, incident: Incident, now: datetime, *, ack_timeout: timedelta | None = None) -> None:
+    """Acknowledge: orphan outstanding wake-ups; with an ack timeout, arm the re-trigger timer instead."""
+    incident.escalation_token = new_token()
+    incident.next_escalation_at = None
+    if ack_timeout is not None:
+        incident.next_escalation_at = now + ack_timeout
+        _defer_wakeup(session, incident)
+    session.add(incident)
+
+
+def stop_everything(session: Session, incident: Incident, now: datetime) -> None:
+    """Resolve: stop the ladder and cancel every open-time trigger that has not fired."""
+    incident.escalation_token = new_token()
+    incident.next_escalation_at = None
+    session.add(incident)
+    session.execute(
+        update(IncidentTrigger)
+        .where(col(IncidentTrigger.incident_id) == incident.id)
+        .where(col(IncidentTrigger.fired_at).is_(None), col(IncidentTrigger.cancelled_at).is_(None))
+        .values(cancelled_at=now)
+    )
+
+
+def fire_trigger(session: Session, *, trigger_id: int, now: datetime) -> bool:
+    """Fire an open-time trigger once, if it is due and its incident is still unresolved."""
+    trigger = session.get(IncidentTrigger, trigger_id)
+    if trigger is None:
+        return False
+    incident = session.get(Incident, trigger.incident_id)
+    if incident is None or incident.status == "resolved":
+        return False
+    claimed = session.execute(
+        update(IncidentTrigger)
+        .where(col(IncidentTrigger.id) == trigger_id, col(IncidentTrigger.fired_at).is_(None))
+        .where(col(IncidentTrigger.cancelled_at).is_(None), col(IncidentTrigger.due_at) <= now)
+        .values(fired_at=now)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    policy = session.get(EscalationPolicy, incident.escalation_policy_id)
+    rules = policy.open_triggers if policy else []
+    if trigger.trigger_index >= len(rules):
+        return True
+    rule = rules[trigger.trigger_index]
+    paging.page_targets(
+        session, incident, tuple(rule.get("targets", ())), now,
+        step_key=f"trigger:{trigger.trigger_index}", level=0,
+        reason=f"open-time trigger: {incident.severity} unresolved after {int(rule['after_seconds'])}s",
+    )
+    return True
+
+
+def _claim(session: Session, incident_id: int, token: str, step: int, now: datetime, plan: StepPlan) -> bool:
+    """Compare-and-set the step: exactly one caller wins, and never before the step is due."""
+    result = session.execute(
+        update(Incident)
+        .where(col(Incident.id) == incident_id, col(Incident.escalation_token) == token)
+        .where(col(Incident.escalation_step) == step, col(Incident.status) == "triggered")
+        .where(col(Incident.next_escalation_at) <= now + EARLY_TOLERANCE)
+        .values(
+            escalation_step=plan.next_step if plan.next_step is not None else step + 1,
+            escalation_level=plan.level,
+            next_escalation_at=plan.next_due_at,
+            last_step_at=now,
+        )
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _run_claimed(session: Session, incident: Incident, ladder: Ladder, step: int, now: datetime, *, actor: str,
+                 key_override: str | None = None) -> None:
+    """Run `step` for an incident whose token this transaction already owns."""
+    plan = plan_step(ladder, step, incident.severity, now)
+    if plan is None:
+        incident.next_escalation_at = None
+        session.add(incident)
+        return
+    incident.escalation_step = plan.next_step if plan.next_step is not None else step + 1
+    incident.escalation_level = plan.level
+    incident.next_escalation_at = plan.next_due_at
+    incident.last_step_at = now
+    session.add(incident)
+    _page_from(session, incident, ladder, plan, now, actor=actor, key_override=key_override)
+
+
+def _page_from(session: Session, incident: Incident, ladder: Ladder, plan: StepPlan, now: datetime, *, actor: str,
+               key_override: str | None = None) -> None:
+    """Page the plan's level; a level that reaches nobody hands on to the next level at once (rule 9)."""
+    while True:
+        reached = paging.page_targets(
+            session, incident, plan.targets, now, step_key=key_override or step_key(incident, plan.step),
+            level=plan.level,
+            reason=f"escalation level {plan.level}", actor=actor,
+        )
+        key_override = None
+        if reached or plan.next_step is None:
+            break
+        record(session, incident_id=incident.id or 0, kind="escalation_gap", actor=SYSTEM, at=now,
+               detail=f"level {plan.level} has nobody to page; paging level {plan.level % len(ladder.levels) + 1} now")
+        next_plan = plan_step(ladder, plan.next_step, incident.severity, now)
+        if next_plan is None:
+            break
+        plan = next_plan
+        incident.escalation_step = plan.next_step if plan.next_step is not None else plan.step + 1
+        incident.escalation_level = plan.level
+        incident.next_escalation_at = plan.next_due_at
+    session.add(incident)
+    if incident.next_escalation_at is not None:
+        _defer_wakeup(session, incident)
+
+
+def _defer_wakeup(session: Session, incident: Incident) -> None:
+    defer_job(session, PendingJob(
+        ESCALATION_QUEUE, ESCALATE_JOB,
+        (incident.id, incident.escalation_token, incident.escalation_step), incident.next_escalation_at,
+    ))
+
+
+def _arm_open_triggers(session: Session, incident: Incident, now: datetime) -> None:
+    policy = session.get(EscalationPolicy, incident.escalation_policy_id) if incident.escalation_policy_id else None
+    for index, rule in enumerate(policy.open_triggers if policy else []):
+        if incident.severity not in (rule.get("severities") or [incident.severity]):
+            continue
+        trigger = IncidentTrigger(incident_id=incident.id or 0, trigger_index=index,
+                                  due_at=incident.created_at + timedelta(seconds=int(rule["after_seconds"])))
+        session.add(trigger)
+        session.flush()
+        defer_job(session, PendingJob(ESCALATION_QUEUE, FIRE_TRIGGER_JOB, (trigger.id,), trigger.due_at))
+
+
+def _step_after_last(incident: Incident, ladder: Ladder) -> int:
+    """The step a manual escalation runs: the next one, or the last level again past the end."""
+    if not ladder.levels:
+        return 0
+    return min(incident.escalation_step, ladder.step_count - 1)
+
+
+def due_incidents(session: Session, now: datetime, limit: int = 500) -> list[tuple[int, str, int]]:
+    """(id, token, step) of triggered incidents whose next step is due: the sweeper's work list."""
+    rows = session.exec(
+        select(Incident.id, Incident.escalation_token, Incident.escalation_step)
+        .where(col(Incident.status).in_(("triggered", "acknowledged")), col(Incident.next_escalation_at) <= now)
+        .order_by(col(Incident.next_escalation_at)).limit(limit)
+    ).all()
+    return [(int(i or 0), t, s) for i, t, s in rows]
+
+
+def due_triggers(session: Session, now: datetime, limit: int = 500) -> list[int]:
+    """Ids of open-time triggers due and not fired or cancelled."""
+    rows = session.exec(
+        select(IncidentTrigger.id)
+        .where(col(IncidentTrigger.fired_at).is_(None), col(IncidentTrigger.cancelled_at).is_(None))
+        .where(col(IncidentTrigger.due_at) <= now).limit(limit)
+    ).all()
+    return [int(i or 0) for i in rows]

@@ -1,0 +1,143 @@
+"""Pure escalation stepping: given a policy, a step number and `now`, what to page and when next.
+
+The ladder is flattened: with L levels and `repeat` R, steps 0 .. L*(R+1)-1 page level
+`step % L`. After each step the next one is due `escalate_after` later; the last step of the
+ladder has none. A level without `escalate_after` that still has a step after it (the last level
+when the ladder repeats) waits DEFAULT_ESCALATE_AFTER, as PagerDuty does for its repeat delay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Sequence
+
+DEFAULT_ESCALATE_AFTER = timedelta(minutes=5)
+URGENT_SEVERITIES = ("SEV1", "SEV2")
+
+
+@dataclass(frozen=True)
+class Level:
+    """One rung: who to page, and how long to wait for an acknowledgement before the next."""
+
+    targets: tuple[str, ...]
+    escalate_after: timedelta | None
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """A policy's levels, repeat count and which severities climb it."""
+
+    levels: tuple[Level, ...]
+    repeat: int = 0
+    escalate_severities: tuple[str, ...] = URGENT_SEVERITIES
+
+    @property
+    def step_count(self) -> int:
+        """How many steps the whole ladder has, repeats included."""
+        return len(self.levels) * (self.repeat + 1)
+
+    def escalates(self, severity: str) -> bool:
+        """True when incidents of this severity climb past level 1."""
+        return severity in self.escalate_severities
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """What running `step` means: the level (1-based) to page and the next timer, if any."""
+
+    step: int
+    level: int
+    targets: tuple[str, ...]
+    next_step: int | None
+    next_due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NotifyRule:
+    """A personal rule: this channel, this long after the page, for these severities (None = all)."""
+
+    channel: str
+    after: timedelta
+    severities: tuple[str, ...] | None = None
+
+    def applies_to(self, severity: str) -> bool:
+        """True when the rule covers `severity`."""
+        return self.severities is None or severity in self.severities
+
+
+DEFAULT_NOTIFY_RULES = (
+    NotifyRule("slack", timedelta(0)),
+    NotifyRule("sms", timedelta(0), ("SEV1", "SEV2")),
+    NotifyRule("voice", timedelta(minutes=2), ("SEV1",)),
+)
+
+
+def ladder_from_policy(levels: Sequence[dict[str, Any]], repeat: int, escalate_severities: Iterable[str]) -> Ladder:
+    """Build a Ladder from a stored policy (`escalate_after_seconds` may be None)."""
+    built = tuple(
+        Level(
+            targets=tuple(level.get("targets", ())),
+            escalate_after=(
+                timedelta(seconds=level["escalate_after_seconds"])
+                if level.get("escalate_after_seconds") is not None
+                else None
+            ),
+        )
+        for level in levels
+    )
+    return Ladder(built, max(0, int(repeat)), tuple(escalate_severities))
+
+
+def plan_step(ladder: Ladder, step: int, severity: str, now: datetime) -> StepPlan | None:
+    """The plan for running `step` at `now`, or None when the ladder has no such step."""
+    if not ladder.levels or step < 0 or step >= ladder.step_count:
+        return None
+    if step > 0 and not ladder.escalates(severity):
+        return None
+    index = step % len(ladder.levels)
+    level = ladder.levels[index]
+    has_next = step + 1 < ladder.step_count and ladder.escalates(severity)
+    if not has_next:
+        return StepPlan(step, index + 1, level.targets, None, None)
+    wait = level.escalate_after if level.escalate_after is not None else DEFAULT_ESCALATE_AFTER
+    return StepPlan(step, index + 1, level.targets, step + 1, now + wait)
+
+
+def rules_from_stored(stored: Sequence[dict[str, Any]] | None) -> tuple[NotifyRule, ...]:
+    """A user's stored rules (`after_seconds`), or the CONTRACT default when they have none."""
+    if not stored:
+        return DEFAULT_NOTIFY_RULES
+    return tuple(
+        NotifyRule(
+            channel=rule["channel"],
+            after=timedelta(seconds=int(rule.get("after_seconds") or 0)),
+            severities=tuple(rule["severities"]) if rule.get("severities") else None,
+        )
+        for rule in stored
+    )
+
+
+def channel_schedule(rules: Sequence[NotifyRule], severity: str, paged_at: datetime) -> list[tuple[str, datetime]]:
+    """Each (channel, due_at) a user's rules ask for on a page of `severity`; one per channel, earliest wins."""
+    due: dict[str, datetime] = {}
+    for rule in rules:
+        if rule.applies_to(severity):
+            at = paged_at + rule.after
+            if rule.channel not in due or at < due[rule.channel]:
+                due[rule.channel] = at
+    return sorted(due.items(), key=lambda item: (item[1], item[0]))
+
+
+def fallback_channel(rules: Sequence[NotifyRule], tried: Iterable[str]) -> str | None:
+    """The user's next channel after a permanent failure: the first in rule order not yet tried.
+
+    Severity filters are ignored here on purpose: a page that cannot reach someone on one channel
+    must still reach them; the order of their rules is their preference.
+    """
+    used = set(tried)
+    order = [rule.channel for rule in rules] + [rule.channel for rule in DEFAULT_NOTIFY_RULES]
+    for channel in order:
+        if channel not in used:
+            return channel
+    return None

@@ -1,0 +1,32 @@
+"""Who is on call: stored schedules turned into `schedules.Schedule` and asked at an instant."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from app.errors import NotFound
+from app.models import ScheduleOverride, ScheduleRecord
+from schedules import Schedule, oncall_at
+from schedules.model import Override
+from schedules.spec import schedule_from_dict
+
+
+def load_schedule(session: Session, schedule_id: str) -> Schedule:
+    """The schedule with every stored override (config and API), newest with the highest seq."""
+    record = session.get(ScheduleRecord, schedule_id)
+    if record is None:
+        raise NotFound(f"unknown schedule {schedule_id!r}")
+    definition = {key: value for key, value in record.definition.items() if key != "overrides"}
+    schedule = schedule_from_dict(definition)
+    rows = session.exec(
+        select(ScheduleOverride).where(ScheduleOverride.schedule_id == schedule_id).order_by(ScheduleOverride.id)
+    ).all()
+    overrides = tuple(Override(row.user_id, row.start_at, row.end_at, seq=row.id or 0) for row in rows)
+    return schedule.with_overrides(overrides)
+
+
+def oncall_users(session: Session, schedule_id: str, at: datetime) -> tuple[str, ...]:
+    """The user ids on call for `schedule_id` at `at`."""
+    return oncall_at(load_schedule(session, schedule_id), at)

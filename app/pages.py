@@ -1,0 +1,55 @@
+"""Building the channel-neutral `Page` and `Recipient` for a notification."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from app.clock import isoformat
+from app.models import Alert, Incident, Notification, Service, User
+from integrations.notifier import Page, Recipient
+
+
+def build_page(session: Session, incident: Incident, *, public_url: str = "", step_key: str | None = None) -> Page:
+    """Everything a person needs to act on `incident`, from its latest alert and its step's pages."""
+    service = session.get(Service, incident.service_id)
+    latest = session.exec(
+        select(Alert).where(col(Alert.incident_id) == incident.id).order_by(col(Alert.id).desc()).limit(1)
+    ).first()
+    also: tuple[str, ...] = ()
+    if step_key is not None:
+        also = tuple(sorted({
+            uid for uid in session.exec(
+                select(Notification.user_id).where(
+                    col(Notification.incident_id) == incident.id, col(Notification.step_key) == step_key
+                )
+            ).all() if uid
+        }))
+    return Page(
+        incident_id=incident.id or 0,
+        title=incident.title,
+        severity=incident.severity,
+        severity_reason=incident.severity_reason,
+        service_id=incident.service_id,
+        service_name=service.name if service else incident.service_id,
+        status=incident.status,
+        created_at=isoformat(incident.created_at) or "",
+        details=dict(latest.details) if latest else {},
+        links=tuple(link for link in (latest.links if latest else []) if isinstance(link, dict)),
+        also_paged=also,
+        acknowledged_by=incident.acknowledged_by,
+        resolved_by=incident.resolved_by,
+        commander=incident.commander,
+        public_url=public_url,
+    )
+
+
+def build_recipient(session: Session, notification: Notification) -> Recipient:
+    """The address of a notification's recipient: a user's contact details or a Slack channel."""
+    if notification.recipient.startswith("slack:"):
+        return Recipient(user_id=None, slack_channel=notification.recipient.split(":", 1)[1])
+    user = session.get(User, notification.user_id) if notification.user_id else None
+    if user is None:
+        return Recipient(user_id=notification.user_id)
+    return Recipient(
+        user_id=user.id, name=user.name, phone=user.phone, slack_user_id=user.slack_user_id, time_zone=user.time_zone
+    )

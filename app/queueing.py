@@ -1,0 +1,106 @@
+"""Jobs are enqueued only after the transaction that made their rows commits (DESIGN rule 2).
+
+Service functions call `defer_job(session, ...)`; the jobs wait in `session.info` and go to RQ
+from the session's `after_commit` hook. A rollback drops them. If Redis is down at that moment the
+rows are still committed and the sweeper finds them (DESIGN rule 4), so a failed enqueue is logged,
+never raised into the request that already succeeded.
+
+The app names jobs by dotted path (`workers.jobs.escalate`): `workers` imports `app`, never the
+reverse, and a test checks that every name here resolves.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from redis import Redis
+from rq import Queue
+from sqlalchemy import event
+from sqlmodel import Session
+
+log = logging.getLogger(__name__)
+
+ESCALATE_JOB = "workers.jobs.escalate"
+FIRE_TRIGGER_JOB = "workers.jobs.fire_open_trigger"
+DELIVER_JOB = "workers.jobs.deliver_notification"
+JOB_NAMES = (ESCALATE_JOB, FIRE_TRIGGER_JOB, DELIVER_JOB)
+
+ESCALATION_QUEUE = "escalation"
+CHANNELS = ("slack", "sms", "voice")
+
+
+def queue_names(prefix: str) -> list[str]:
+    """Every queue a worker serves, escalation first: one per delivery channel (DESIGN rule 10)."""
+    return [f"{prefix}-{ESCALATION_QUEUE}"] + [f"{prefix}-deliver-{c}" for c in CHANNELS]
+
+
+def delivery_queue(channel: str) -> str:
+    """The queue suffix for a delivery channel."""
+    return f"deliver-{channel}"
+
+
+@dataclass(frozen=True)
+class PendingJob:
+    """A job to enqueue once the surrounding transaction commits."""
+
+    queue: str  # suffix, e.g. "escalation" or "deliver-sms"
+    func: str
+    args: tuple[Any, ...]
+    at: datetime | None = None  # run at this aware UTC instant; None = now
+
+
+class JobDispatcher:
+    """Puts jobs on the RQ queues named `<prefix>-<suffix>`."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self._queues: dict[str, Queue] = {}
+
+    def queue(self, suffix: str) -> Queue:
+        """The RQ queue for a suffix (cached per dispatcher)."""
+        if suffix not in self._queues:
+            self._queues[suffix] = Queue(f"{self.prefix}-{suffix}", connection=self.redis)
+        return self._queues[suffix]
+
+    def enqueue(self, job: PendingJob, now: datetime | None = None) -> None:
+        """Enqueue now, or schedule at `job.at` (aware UTC: RQ reads naive times as local time)."""
+        queue = self.queue(job.queue)
+        options: dict[str, Any] = {"result_ttl": 0, "failure_ttl": 7 * 86400, "job_timeout": 120}
+        current = now or datetime.now(timezone.utc)
+        if job.at is not None and job.at > current:
+            queue.enqueue_at(job.at.astimezone(timezone.utc), job.func, *job.args, **options)
+        else:
+            queue.enqueue(job.func, *job.args, **options)
+
+    def dispatch_all(self, jobs: list[PendingJob]) -> None:
+        """Enqueue each job; a Redis failure is logged and left to the sweeper."""
+        for job in jobs:
+            try:
+                self.enqueue(job)
+            except Exception:  # noqa: BLE001 - the rows are committed; the sweeper recovers them
+                log.warning("enqueue of %s%r failed; the sweeper will pick it up", job.func, job.args)
+
+
+def defer_job(session: Session, job: PendingJob) -> None:
+    """Queue `job` to be enqueued after `session` commits."""
+    session.info.setdefault("pending_jobs", []).append(job)
+
+
+def bind_dispatcher(session: Session, dispatcher: JobDispatcher | None) -> Session:
+    """Make `session` hand its deferred jobs to `dispatcher` after each commit (None drops them)."""
+
+    def after_commit(sess: Session) -> None:
+        jobs = sess.info.pop("pending_jobs", [])
+        if jobs and dispatcher is not None:
+            dispatcher.dispatch_all(jobs)
+
+    def after_rollback(sess: Session) -> None:
+        sess.info.pop("pending_jobs", None)
+
+    event.listen(session, "after_commit", after_commit)
+    event.listen(session, "after_rollback", after_rollback)
+    return session

@@ -1,0 +1,57 @@
+"""The live resources of one process (engine, Redis, job dispatcher, notifiers), built from Settings.
+
+Flask keeps one on `app.extensions["klaxon"]`; workers build their own. Nothing here holds state a
+second process would need: it is connections only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from redis import Redis
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.database import make_engine, new_session
+from app.queueing import JobDispatcher, bind_dispatcher
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from integrations.notifier import Notifier
+
+
+@dataclass
+class Runtime:
+    """Connections and adapters shared by the code of one process."""
+
+    settings: Settings
+    engine: Engine
+    redis: Redis
+    dispatcher: JobDispatcher
+    _notifiers: dict[str, "Notifier"] | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Runtime":
+        """Connect to the database and Redis named by `settings` (lazily: nothing is dialled yet)."""
+        engine = make_engine(settings.database_url)
+        redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+        return cls(settings, engine, redis, JobDispatcher(redis, settings.queue_prefix))
+
+    def session(self) -> Session:
+        """A new session whose deferred jobs are enqueued after it commits."""
+        return bind_dispatcher(new_session(self.engine), self.dispatcher)
+
+    @property
+    def notifiers(self) -> dict[str, "Notifier"]:
+        """The Notifier for each channel: the real provider when configured, else the console."""
+        if self._notifiers is None:
+            from app.channels import build_notifiers
+
+            self._notifiers = build_notifiers(self.settings)
+        return self._notifiers
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.engine.dispose()
+        self.redis.close()

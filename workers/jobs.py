@@ -1,0 +1,60 @@
+"""RQ jobs: imperative verbs taking ids and tokens only. They wake the engine; the database decides.
+
+A wake-up that arrives early (RQ's scheduler counts whole seconds) waits out the last moment or
+re-arms itself; a stale or duplicate one finds its token or step changed and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from app.clock import utc_now
+from app.delivery import deliver
+from app.escalation import engine
+from app.models import Incident
+from app.queueing import ESCALATE_JOB, ESCALATION_QUEUE, PendingJob
+from workers.context import get_runtime
+
+log = logging.getLogger(__name__)
+
+# An early wake-up closer than this to its due time sleeps instead of re-arming.
+MAX_EARLY_SLEEP = timedelta(seconds=2)
+
+
+def escalate(incident_id: int, token: str, step: int) -> str:
+    """Run escalation step `step` of an incident if `token` still holds it."""
+    runtime = get_runtime()
+    with runtime.session() as session:
+        incident = session.get(Incident, incident_id)
+        if incident is None or incident.escalation_token != token or incident.escalation_step != step:
+            return "stale"
+        due = incident.next_escalation_at
+        if due is None:
+            return "stale"
+        early = due - utc_now()
+        if early > MAX_EARLY_SLEEP:
+            runtime.dispatcher.enqueue(PendingJob(ESCALATION_QUEUE, ESCALATE_JOB, (incident_id, token, step), due))
+            return "early"
+        if early > timedelta(0):
+            session.rollback()
+            time.sleep(early.total_seconds())
+        ran = engine.wake(session, incident_id=incident_id, token=token, step=step, now=utc_now())
+        session.commit()
+        return "ran" if ran else "stale"
+
+
+def fire_open_trigger(trigger_id: int) -> str:
+    """Fire an open-time trigger if it is due and unfired."""
+    runtime = get_runtime()
+    with runtime.session() as session:
+        fired = engine.fire_trigger(session, trigger_id=trigger_id, now=utc_now())
+        session.commit()
+        return "fired" if fired else "skipped"
+
+
+def deliver_notification(notification_id: int) -> str:
+    """Deliver one outbox row on its channel."""
+    runtime = get_runtime()
+    return deliver(runtime.session, runtime.notifiers, notification_id, utc_now, runtime.settings.public_url)

@@ -1,0 +1,5 @@
+"""WSGI entry point: `gunicorn wsgi:app` (what `klaxon web` runs)."""
+
+from app.factory import create_app
+
+app = create_app()
