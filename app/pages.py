@@ -40,6 +40,8 @@ def build_page(session: Session, incident: Incident, *, public_url: str = "", st
         resolved_by=incident.resolved_by,
         commander=incident.commander,
         public_url=public_url,
+        acknowledged_at=isoformat(incident.acknowledged_at),
+        resolved_at=isoformat(incident.resolved_at),
     )
 
 

@@ -29,6 +29,8 @@ class Page:
     resolved_by: str | None = None
     commander: str | None = None
     public_url: str = ""  # where Slack and Twilio reach us (KLAXON_PUBLIC_URL)
+    acknowledged_at: str | None = None  # ISO 8601 UTC
+    resolved_at: str | None = None
 
 
 @dataclass(frozen=True)
