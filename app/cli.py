@@ -123,3 +123,7 @@ def db_upgrade() -> None:
     settings = Settings.from_env()
     upgrade(settings.database_url)
     click.echo("database is up to date")
+
+
+if __name__ == "__main__":
+    main()

@@ -88,7 +88,7 @@ def _claim(session: Session, notification_id: int, now: datetime, public_url: st
     if row.channel in ("sms", "voice") and row.user_id:
         user = session.get(User, row.user_id)
         if user is not None and not user.sms_enabled:
-            _fail_and_fall_through(session, row, now, "the phone replied STOP; texts and calls are off", None)
+            fail_and_fall_through(session, row, now, "the phone replied STOP; texts and calls are off", None)
             return None
     won = session.execute(
         update(Notification)
@@ -144,12 +144,12 @@ def _record_failure(session_factory: Callable[[], Session], notification_id: int
             defer_job(session, PendingJob(delivery_queue(row.channel), DELIVER_JOB, (row.id,), row.due_at))
             session.commit()
             return "retry"
-        _fail_and_fall_through(session, row, now, _describe(error, code), code)
+        fail_and_fall_through(session, row, now, _describe(error, code), code)
         session.commit()
         return "failed"
 
 
-def _fail_and_fall_through(session: Session, row: Notification, now: datetime, reason: str, code: str | None) -> None:
+def fail_and_fall_through(session: Session, row: Notification, now: datetime, reason: str, code: str | None) -> None:
     """Fail the row and page the same person on their next untried channel, now."""
     row.status, row.error = "failed", reason
     session.add(row)

@@ -1,0 +1,32 @@
+"""End to end: an alert posted to `klaxon web` reaches the console outbox through `klaxon worker`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from sqlmodel import select
+
+from app.models import ConsoleMessage
+from tests.support.config import apply_test_config, pd_trigger
+from tests.support.processes import KlaxonProcesses, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+def test_alert_to_console_page_with_real_processes(runtime: Any, klaxon: KlaxonProcesses) -> None:
+    apply_test_config(runtime)
+    klaxon.start_web()
+    klaxon.start_worker()
+    response = requests.post(f"{klaxon.base_url}/v2/enqueue", json=pd_trigger(dedup_key="e2e"), timeout=10)
+    assert response.status_code == 202
+
+    def console_messages() -> list[ConsoleMessage]:
+        with runtime.session() as session:
+            return list(session.exec(select(ConsoleMessage)).all())
+
+    wait_for(lambda: len(console_messages()) == 2, timeout=20, message="slack and sms console pages")
+    assert sorted(m.channel for m in console_messages()) == ["slack", "sms"]
+    page = requests.get(f"{klaxon.base_url}/", timeout=5).text
+    assert "Checkout latency high" in page
