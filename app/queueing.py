@@ -67,22 +67,33 @@ class JobDispatcher:
         return self._queues[suffix]
 
     def enqueue(self, job: PendingJob, now: datetime | None = None) -> None:
-        """Enqueue now, or schedule at `job.at` (aware UTC: RQ reads naive times as local time)."""
-        queue = self.queue(job.queue)
-        options: dict[str, Any] = {"result_ttl": 0, "failure_ttl": 7 * 86400, "job_timeout": 120}
-        current = now or datetime.now(timezone.utc)
-        if job.at is not None and job.at > current:
-            queue.enqueue_at(job.at.astimezone(timezone.utc), job.func, *job.args, **options)
-        else:
-            queue.enqueue(job.func, *job.args, **options)
+        """Enqueue one job now, or schedule it at `job.at`."""
+        self.dispatch_all([job], now)
 
-    def dispatch_all(self, jobs: list[PendingJob]) -> None:
-        """Enqueue each job; a Redis failure is logged and left to the sweeper."""
-        for job in jobs:
-            try:
-                self.enqueue(job)
-            except Exception:  # noqa: BLE001 - the rows are committed; the sweeper recovers them
-                log.warning("enqueue of %s%r failed; the sweeper will pick it up", job.func, job.args)
+    def dispatch_all(self, jobs: list[PendingJob], now: datetime | None = None) -> None:
+        """Enqueue the jobs in one Redis round trip; a failure is logged and left to the sweeper.
+
+        Scheduled jobs get aware UTC times (RQ reads naive ones as local time). Immediate ones go
+        through `enqueue_many`, which, unlike `enqueue`, shares a pipeline without a MULTI of its own.
+        """
+        current = now or datetime.now(timezone.utc)
+        try:
+            with self.redis.pipeline() as pipe:
+                for job in jobs:
+                    queue = self.queue(job.queue)
+                    if job.at is not None and job.at > current:
+                        queue.enqueue_at(job.at.astimezone(timezone.utc), job.func, *job.args, pipeline=pipe,
+                                         job_timeout=_JOB_TIMEOUT, **_JOB_OPTIONS)
+                    else:
+                        data = Queue.prepare_data(job.func, job.args, timeout=_JOB_TIMEOUT, **_JOB_OPTIONS)
+                        queue.enqueue_many([data], pipeline=pipe)
+                pipe.execute()
+        except Exception:  # noqa: BLE001 - the rows are committed; the sweeper recovers them
+            log.warning("enqueue of %d jobs failed; the sweeper will pick them up", len(jobs), exc_info=True)
+
+
+_JOB_OPTIONS: dict[str, Any] = {"result_ttl": 0, "failure_ttl": 7 * 86400}
+_JOB_TIMEOUT = 120
 
 
 def defer_job(session: Session, job: PendingJob) -> None:
