@@ -15,7 +15,6 @@ from typing import Any
 import psycopg
 import pytest
 from sqlalchemy import text
-from sqlmodel import SQLModel
 
 import app.models  # noqa: F401 - registers the tables
 from app.migrate import upgrade
@@ -73,9 +72,11 @@ def _truncate_all(url: str) -> None:
     from app.database import make_engine
 
     engine = make_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        names = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                                  "AND tablename <> 'alembic_version'")).scalars().all()
+        conn.execute(text(f"TRUNCATE {', '.join(repr(n).replace(chr(39), chr(34)) for n in names)} "
+                          "RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 

@@ -1,0 +1,209 @@
+"""Whole ladders, one process: freezegun moves the clock, RQ's scheduler and a SimpleWorker run what
+falls due against a real Redis and a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any, Iterator
+
+import pytest
+from freezegun import freeze_time
+
+from app import incidents
+from app.clock import utc_now
+from app.errors import Conflict
+from app.escalation import engine
+from tests.support.config import apply_test_config
+from tests.support.driver import Driver
+from tests.support.ladder_config import LADDER_CONFIG
+
+M = timedelta(minutes=1)
+
+
+@pytest.fixture
+def driver(runtime: Any) -> Iterator[Driver]:
+    with freeze_time("2026-11-23T03:00:00Z") as frozen:
+        apply_test_config(runtime, LADDER_CONFIG)
+        yield Driver(runtime, frozen)
+
+
+def declare(driver: Driver, service: str = "checkout", severity: str = "SEV1") -> int:
+    with driver.runtime.session() as session:
+        incident = incidents.declare(session, service_id=service, title="Checkout down", severity=severity,
+                                     user_id="gina", now=utc_now())
+        session.commit()
+        assert incident.id is not None
+        incident_id = incident.id
+    driver.run_due()
+    return incident_id
+
+
+def act(driver: Driver, verb: str, incident_id: int = 1, user: str = "alice") -> None:
+    with driver.runtime.session() as session:
+        getattr(incidents, verb)(session, incident_id=incident_id, user_id=user, now=utc_now())
+        session.commit()
+    driver.run_due()
+
+
+def test_unacknowledged_ladder_climbs_and_repeats_then_stops(driver: Driver) -> None:
+    declare(driver)
+    assert driver.pages() == [(1, "alice", "slack")]
+    driver.advance(5 * M - timedelta(seconds=1))
+    assert driver.pages() == [(1, "alice", "slack")], "no level 2 before escalate_after"
+    driver.advance(timedelta(seconds=1))
+    assert driver.pages()[-1] == (2, "bob", "slack")
+    driver.advance(10 * M)  # repeat: the ladder runs once more
+    assert sorted(driver.pages()[-2:]) == [(0, "gina", "slack"), (1, "alice", "slack")]
+    driver.advance(5 * M)
+    assert driver.pages()[-1] == (2, "bob", "slack")
+    driver.advance(60 * M)
+    assert [p for p in driver.pages() if p[0]] == [(1, "alice", "slack"), (2, "bob", "slack"),
+                                                  (1, "alice", "slack"), (2, "bob", "slack")]
+    assert driver.incident().next_escalation_at is None
+
+
+@pytest.mark.parametrize("ack_after_minutes", [0, 4, 5, 14, 19])
+def test_acknowledge_at_any_point_stops_the_ladder(driver: Driver, ack_after_minutes: int) -> None:
+    declare(driver)
+    driver.advance(ack_after_minutes * M)
+    before = [p for p in driver.pages() if p[0]]
+    act(driver, "acknowledge")
+    driver.advance(60 * M)
+    assert [p for p in driver.pages() if p[0]] == before
+    assert driver.incident().status == "acknowledged"
+
+
+def test_open_time_trigger_fires_after_ack_but_not_after_resolve(driver: Driver) -> None:
+    declare(driver)
+    act(driver, "acknowledge")
+    driver.advance(15 * M)
+    assert (0, "gina", "slack") in driver.pages()
+    declare(driver)  # incident 2
+    act(driver, "resolve", incident_id=2)
+    driver.advance(30 * M)
+    assert driver.pages(2) == [(1, "alice", "slack")]
+
+
+def test_sev3_notifies_level_one_and_does_not_escalate(driver: Driver) -> None:
+    declare(driver, severity="SEV3")
+    driver.advance(60 * M)
+    assert driver.pages() == [(1, "alice", "slack")]
+
+
+def test_level_with_nobody_on_call_pages_next_level_at_once(driver: Driver) -> None:
+    declare(driver, service="gappy")
+    assert driver.pages() == [(2, "carol", "slack")]
+    assert any(kind == "escalation_gap" for kind, _ in driver.timeline())
+    assert driver.incident().escalation_level == 2
+
+
+def test_delayed_rule_is_cancelled_by_acknowledge(driver: Driver) -> None:
+    declare(driver, service="gappy")
+    act(driver, "acknowledge", user="carol")
+    driver.advance(2 * M)
+    assert driver.pages() == [(2, "carol", "slack")]
+    assert driver.pages(status="cancelled") == [(2, "carol", "sms")]
+
+
+def test_manual_escalation_pages_next_level_now_and_restarts_its_timer(driver: Driver) -> None:
+    declare(driver)
+    driver.advance(2 * M)
+    act(driver, "escalate", user="gina")
+    assert driver.pages()[-1] == (2, "bob", "slack")
+    driver.advance(10 * M - timedelta(seconds=1))
+    assert driver.pages()[-1] == (2, "bob", "slack"), "level 2's own timer restarted at the press"
+    driver.advance(timedelta(seconds=1))
+    assert driver.pages()[-1] == (1, "alice", "slack")
+
+
+def test_three_people_pressing_escalate_together_escalate_once(driver: Driver) -> None:
+    declare(driver)
+    barrier = threading.Barrier(3)
+    outcomes: list[str] = []
+
+    def press(user: str) -> None:
+        with driver.runtime.session() as session:
+            barrier.wait()
+            try:
+                incidents.escalate(session, incident_id=1, user_id=user, now=utc_now())
+                session.commit()
+                outcomes.append("escalated")
+            except Conflict:
+                session.rollback()
+                outcomes.append("conflict")
+            except Exception as error:  # SQLite may refuse a racing writer outright; that is a no-op too
+                session.rollback()
+                outcomes.append(type(error).__name__)
+
+    threads = [threading.Thread(target=press, args=(u,)) for u in ("alice", "bob", "gina")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    driver.run_due()
+    assert outcomes.count("escalated") == 1, outcomes
+    assert [p for p in driver.pages() if p[0] == 2] == [(2, "bob", "slack")]
+
+
+def test_stale_and_duplicate_wakeups_are_noops(driver: Driver) -> None:
+    from workers.jobs import escalate
+
+    declare(driver)
+    incident = driver.incident()
+    token, step = incident.escalation_token, incident.escalation_step
+    driver.advance(5 * M)
+    assert driver.pages()[-1] == (2, "bob", "slack")
+    assert escalate(1, token, step) == "stale"  # the same wake-up again
+    assert escalate(1, "not-the-token", driver.incident().escalation_step) == "stale"
+    assert [p for p in driver.pages() if p[0] == 2] == [(2, "bob", "slack")]
+
+
+def test_wakeup_before_its_due_time_does_not_act_early(driver: Driver) -> None:
+    declare(driver)
+    incident = driver.incident()
+    with driver.runtime.session() as session:
+        ran = engine.run_step(session, incident_id=1, token=incident.escalation_token,
+                              step=incident.escalation_step, now=utc_now() + 4 * M)
+        session.commit()
+    assert ran is False
+    assert driver.pages() == [(1, "alice", "slack")]
+
+
+def test_ack_timeout_retriggers_and_restarts_the_ladder(driver: Driver) -> None:
+    declare(driver, service="sticky")
+    act(driver, "acknowledge")
+    driver.advance(30 * M)
+    incident = driver.incident()
+    assert incident.status == "triggered"
+    assert any(kind == "ack_timeout" for kind, _ in driver.timeline())
+    assert driver.pages() == [(1, "alice", "slack"), (1, "alice", "slack")]
+    driver.advance(5 * M)
+    assert driver.pages()[-1] == (2, "bob", "slack")
+
+
+def test_handing_over_to_another_team_starts_its_ladder(driver: Driver) -> None:
+    declare(driver)
+    with driver.runtime.session() as session:
+        incidents.reassign(session, incident_id=1, service_id="gappy", user_id="gina", now=utc_now())
+        session.commit()
+    driver.run_due()
+    assert driver.pages()[-1] == (2, "carol", "slack")
+    assert driver.incident().service_id == "gappy"
+    driver.advance(5 * M)
+    assert (2, "bob", "slack") not in driver.pages(), "the old ladder's wake-up is stale"
+
+
+def test_sweeper_runs_steps_whose_wakeup_redis_lost(driver: Driver) -> None:
+    from workers.sweeper import sweep_due_timers
+
+    declare(driver)
+    driver.runtime.redis.flushall()
+    driver.advance(5 * M + timedelta(seconds=3))
+    assert driver.pages() == [(1, "alice", "slack")], "the wake-up was flushed with Redis"
+    report = sweep_due_timers(driver.runtime)
+    assert report.steps == 1
+    assert report.deliveries == 0
+    driver.run_due()  # the page the sweeper's step queued
+    assert driver.pages()[-1] == (2, "bob", "slack")
+    assert sweep_due_timers(driver.runtime).total == 0, "nothing is run twice"

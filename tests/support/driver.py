@@ -1,0 +1,71 @@
+"""Driving the escalation engine in one process: freezegun moves the clock, RQ's own scheduler and a
+SimpleWorker run whatever falls due, exactly as `klaxon worker` would."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from rq import Queue, SimpleWorker
+from rq.scheduler import RQScheduler
+from sqlmodel import col, select
+
+from app.models import Incident, Notification, TimelineEntry
+from app.queueing import queue_names
+
+
+class Driver:
+    """Moves a frozen clock and runs due jobs through RQ's scheduler and a burst SimpleWorker."""
+
+    def __init__(self, runtime: Any, frozen: Any) -> None:
+        self.runtime = runtime
+        self.frozen = frozen
+        names = queue_names(runtime.settings.queue_prefix)
+        self.queues = [Queue(name, connection=runtime.redis) for name in names]
+        self.scheduler = RQScheduler(names, connection=runtime.redis)
+
+    @property
+    def now(self) -> datetime:
+        """The frozen instant, aware UTC."""
+        return datetime.now(timezone.utc)
+
+    def run_due(self) -> None:
+        """Move due scheduled jobs to their queues and run every queued job (repeat until quiet)."""
+        for _ in range(20):
+            self.scheduler.acquire_locks()
+            self.scheduler.enqueue_scheduled_jobs()
+            if not any(len(q) for q in self.queues):
+                return
+            SimpleWorker(self.queues, connection=self.runtime.redis).work(
+                burst=True, with_scheduler=False, logging_level="WARNING")
+
+    def advance(self, delta: timedelta) -> None:
+        """Tick the clock forward by `delta` in steps of at most 30 s, running what falls due."""
+        remaining = delta
+        while remaining > timedelta(0):
+            step = min(remaining, timedelta(seconds=30))
+            self.frozen.tick(step)
+            remaining -= step
+            self.run_due()
+
+    def pages(self, incident_id: int = 1, status: str = "sent") -> list[tuple[int, str, str]]:
+        """(level, user, channel) of the incident's pages in `status`, in order."""
+        with self.runtime.session() as session:
+            rows = session.exec(select(Notification).where(col(Notification.incident_id) == incident_id,
+                                                           col(Notification.status) == status)
+                                .order_by(col(Notification.id))).all()
+        return [(r.level, r.recipient.split(":", 1)[1], r.channel) for r in rows]
+
+    def incident(self, incident_id: int = 1) -> Incident:
+        """The incident as stored now."""
+        with self.runtime.session() as session:
+            incident = session.get(Incident, incident_id)
+            assert incident is not None
+            return incident
+
+    def timeline(self, incident_id: int = 1) -> list[tuple[str, str]]:
+        """(kind, detail) of the incident's timeline."""
+        with self.runtime.session() as session:
+            rows = session.exec(select(TimelineEntry).where(col(TimelineEntry.incident_id) == incident_id)
+                                .order_by(col(TimelineEntry.id))).all()
+        return [(r.kind, r.detail) for r in rows]
