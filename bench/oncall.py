@@ -95,7 +95,8 @@ def report(name: str, samples: list[float], unit: str, scale: float, target: flo
     median, p99 = statistics.median(samples) * scale, percentile(samples, 0.99) * scale
     line = f"{name:<42} median {median:8.2f} {unit}   p99 {p99:8.2f} {unit}"
     if target is not None:
-        line += f"   target < {target:g} {unit}: median {'ok' if median < target else 'OVER'}, p99 {'ok' if p99 < target else 'OVER'}"
+        verdicts = ["ok" if value < target else "OVER" for value in (median, p99)]
+        line += f"   target < {target:g} {unit}: median {verdicts[0]}, p99 {verdicts[1]}"
     print(line)
 
 
@@ -104,7 +105,7 @@ def main() -> None:
     rng = random.Random(20260105)
     schedule = build_schedule(rng)
     instants = [YEAR_START + timedelta(seconds=rng.randrange(365 * 86400)) for _ in range(ONCALL_CALLS)]
-    # Fresh copies have empty memos: the plan (overrides stacked, clocks built) and its caches are cold.
+    # Fresh copies have no plan yet: overrides unstacked, clocks unbuilt, every cache cold.
     fresh = [schedule.with_overrides(schedule.overrides) for _ in range(FRESH_RUNS + YEAR_RUNS)]
     print(
         f"python {sys.version.split()[0]}; 3 layers, {OVERRIDES} overrides; "

@@ -7,9 +7,9 @@ Every instant is aware UTC (`*_at`). The only naive datetimes are `Layer.start` 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any, Iterable
+from typing import Iterable
 
 from schedules.wallclock import as_utc, load_zone
 
@@ -104,9 +104,8 @@ class Schedule:
     time_zone: str
     layers: tuple[Layer, ...]
     overrides: tuple[Override, ...] = ()
-    # Derived data (rotation clocks, resolved overrides) that schedules.oncall computes once per
-    # schedule object so a lookup costs microseconds; it is never part of equality or hashing.
-    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    # schedules.oncall keeps its derived plan (rotation clocks, stacked overrides) in the instance
+    # __dict__, outside the fields, so equality, repr, asdict and replace() never see it.
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", tuple(self.layers))

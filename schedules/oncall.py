@@ -1,7 +1,7 @@
 """Who is on call: layers stacked (a later layer wins where it has someone), then overrides on top.
 
 Everything here takes its instants as arguments and reads no clock. The per-schedule work (rotation
-clocks, resolved overrides) is done once per Schedule object and kept in its memo, so `oncall_at`
+clocks, resolved overrides) is done once per Schedule object and kept on it, so `oncall_at`
 costs a few wall-clock conversions per layer and one bisect over the overrides.
 """
 
@@ -15,7 +15,7 @@ from schedules.overrides import OverrideIndex
 from schedules.restriction import RestrictionWindows
 from schedules.rotation import RotationClock
 from schedules.spans import Span
-from schedules.wallclock import as_utc, load_zone
+from schedules.wallclock import as_utc, load_zone, to_local
 
 
 class _LayerPlan:
@@ -28,11 +28,12 @@ class _LayerPlan:
         # Shared tuples: a year of hourly shifts should not allocate one per shift.
         self.turns: tuple[tuple[str, ...], ...] = tuple((user,) for user in layer.users)
 
-    def users_at(self, at: datetime) -> tuple[str, ...]:
-        k = self.clock.index_at(at)
-        if k is None or not self.windows.contains(at):
+    def users_at(self, at: datetime, local: datetime) -> tuple[str, ...]:
+        # Windows first: outside them the rotation does not matter, and most of a week is outside.
+        if not self.windows.contains(at, local):
             return ()
-        return self.turns[k % len(self.turns)]
+        k = self.clock.index_at(at, local)
+        return () if k is None else self.turns[k % len(self.turns)]
 
     def between(self, start_at: datetime, end_at: datetime) -> list[Span]:
         turns = self.turns
@@ -46,15 +47,18 @@ class _LayerPlan:
 
 class _Plan:
     def __init__(self, schedule: Schedule) -> None:
+        self.zone = load_zone(schedule.time_zone)
         self.layers = [_LayerPlan(layer, schedule) for layer in schedule.layers]
         self.newest_layer_first = self.layers[::-1]
         self.overrides = OverrideIndex(schedule.overrides)
 
 
 def _plan(schedule: Schedule) -> _Plan:
-    plan = schedule._memo.get("plan")
+    plan = vars(schedule).get("_plan")
     if not isinstance(plan, _Plan):
-        plan = schedule._memo["plan"] = _Plan(schedule)
+        plan = _Plan(schedule)
+        # A Schedule is frozen, and the plan derives from its fields alone, so caching it there is safe.
+        object.__setattr__(schedule, "_plan", plan)
     return plan
 
 
@@ -65,8 +69,9 @@ def oncall_at(schedule: Schedule, at: datetime) -> tuple[str, ...]:
     overriding = plan.overrides.users_at(at)
     if overriding is not None:
         return overriding
+    local = to_local(at, plan.zone)  # once, shared by every layer's rotation and windows
     for layer in plan.newest_layer_first:
-        users = layer.users_at(at)
+        users = layer.users_at(at, local)
         if users:
             return users
     return ()

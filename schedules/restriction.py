@@ -35,11 +35,12 @@ class RestrictionWindows:
         """True when the layer has no restrictions, so it is never cut."""
         return not self.restrictions
 
-    def contains(self, at: datetime) -> bool:
-        """Whether aware UTC `at` falls inside one of the windows."""
+    def contains(self, at: datetime, local: datetime | None = None) -> bool:
+        """Whether aware UTC `at` (wall-clock `local`, with its fold) falls inside one of the windows."""
         if not self.restrictions:
             return True
-        local = to_local(at, self.zone)
+        if local is None:
+            local = to_local(at, self.zone)
         today = local.date()
         for index, restriction in enumerate(self.restrictions):
             # Only a window that crosses midnight can reach in from yesterday; only a time repeated

@@ -63,13 +63,14 @@ class RotationClock:
             self._boundaries[k] = at
         return at
 
-    def index_at(self, at: datetime) -> int | None:
-        """The number of the shift containing aware UTC `at`, or None before the layer starts."""
+    def index_at(self, at: datetime, local: datetime | None = None) -> int | None:
+        """The number of the shift containing aware UTC `at` (wall-clock `local`), None before the start."""
         if at < self.start_at:
             return None
         if self._wall_period is None:
             return (at - self.start_at) // self._step
-        local = to_local(at, self.zone)
+        if local is None:
+            local = to_local(at, self.zone)
         k = 0 if local < self._first_local else (local - self._first_local) // self._wall_period + 1
         # The wall-clock estimate is never too high (a missing time maps to the jump, a repeated one
         # to its first pass, so no handoff's instant comes after a later wall-clock time), but in a

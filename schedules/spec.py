@@ -66,7 +66,7 @@ def _layer(data: object, path: str, zone_name: str) -> Layer:
 
 def _rotation(data: object, path: str) -> Rotation:
     kind = _required(_mapping(data, path, None), "type", path)
-    if kind not in _ROTATION_KEYS:
+    if not isinstance(kind, str) or kind not in _ROTATION_KEYS:
         raise ScheduleSpecError(
             f"{path}.type", f"unknown rotation type {kind!r}; use weekly, daily, hourly or custom"
         )

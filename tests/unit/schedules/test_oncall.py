@@ -181,7 +181,7 @@ def test_with_overrides_returns_a_copy_with_only_the_new_overrides() -> None:
     original = schedule(
         NEW_YORK, HANDOFF, overrides=(override("cat", "2026-01-12T13:00", "2026-01-12T15:00"),)
     )
-    oncall_at(original, utc("2026-01-12T13:30"))  # fills the memo; the copy must not reuse it
+    oncall_at(original, utc("2026-01-12T13:30"))  # builds the plan; the copy must not reuse it
     copy = original.with_overrides([override("dan", "2026-01-12T13:00", "2026-01-12T15:00")])
     assert oncall_at(copy, utc("2026-01-12T13:30")) == ("dan",)
     assert oncall_at(original, utc("2026-01-12T13:30")) == ("cat",)

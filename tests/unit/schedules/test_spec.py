@@ -170,6 +170,7 @@ ERRORS = [
     (("layers", 0, "restrictions"), [], "layers[0].restrictions", "unknown key"),
     (("layers", 0, "rotation"), DELETE, "layers[0].rotation", "is required"),
     (("layers", 0, "rotation", "type"), "fortnightly", "layers[0].rotation.type", "unknown rotation type"),
+    (("layers", 0, "rotation", "type"), ["weekly"], "layers[0].rotation.type", "unknown rotation type"),
     (("layers", 0, "rotation", "handoff"), "monday 9am", "layers[0].rotation.handoff", "HH:MM"),
     (("layers", 0, "rotation", "handoff"), "funday 09:00", "layers[0].rotation.handoff", "unknown day"),
     (("layers", 0, "rotation", "handoff"), "09:00", "layers[0].rotation.handoff", "<day> HH:MM"),

@@ -1,0 +1,84 @@
+"""Provider errors: transient ones retry with backoff, permanent ones fall through to the person's
+next channel, and both show on the timeline. Slack is the local stand-in, with the real slack-sdk."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Iterator
+
+import pytest
+from freezegun import freeze_time
+
+from app import incidents
+from app.clock import utc_now
+from app.runtime import Runtime
+from app.settings import Settings
+from tests.fakes.slack_api import SlackAPIStandIn
+from tests.support.config import apply_test_config
+from tests.support.driver import Driver
+from tests.support.ladder_config import LADDER_CONFIG
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackAPIStandIn]:
+    with SlackAPIStandIn() as stand_in:
+        for user in ("UALICE", "UBOB", "UCAROL", "UGINA"):
+            stand_in.add_user(user)
+        yield stand_in
+
+
+@pytest.fixture
+def driver(settings: Settings, slack: SlackAPIStandIn) -> Iterator[Driver]:
+    from workers.context import use_runtime
+
+    real = Settings(**{**settings.__dict__, "slack_bot_token": slack.token, "slack_api_url": slack.url + "/"})
+    runtime = Runtime.from_settings(real)
+    use_runtime(runtime)
+    with freeze_time("2026-11-23T03:00:00Z", tick=True) as frozen:
+        apply_test_config(runtime, LADDER_CONFIG)
+        yield Driver(runtime, frozen)
+    use_runtime(None)
+    runtime.close()
+
+
+def declare(driver: Driver, service: str) -> None:
+    with driver.runtime.session() as session:
+        incidents.declare(session, service_id=service, title="Checkout down", severity="SEV1", user_id="gina",
+                          now=utc_now())
+        session.commit()
+
+
+def test_rate_limited_page_retries_after_retry_after_and_is_sent_once(driver: Driver, slack: SlackAPIStandIn) -> None:
+    slack.fail_next("chat.postMessage", status=429, retry_after=7)
+    declare(driver, "checkout")
+    driver.run_due()
+    assert driver.pages(status="pending") == [(1, "alice", "slack")]
+    assert any("retry" in detail and "7s" in detail for kind, detail in driver.timeline() if kind == "delivery_retry")
+    driver.advance(timedelta(seconds=8))
+    assert driver.pages() == [(1, "alice", "slack")]
+    assert len(slack.calls("chat.postMessage")) == 1
+
+
+def test_server_errors_retry_with_growing_backoff(driver: Driver, slack: SlackAPIStandIn) -> None:
+    slack.fail_next("chat.postMessage", status=500, times=3)
+    declare(driver, "checkout")
+    driver.run_due()
+    for _ in range(3):
+        driver.advance(timedelta(seconds=20))
+    assert driver.pages() == [(1, "alice", "slack")]
+    retries = [detail for kind, detail in driver.timeline() if kind == "delivery_retry"]
+    assert len(retries) == 3
+    assert [r.split(" in ")[-1] for r in retries] == ["2s", "4s", "8s"]
+
+
+def test_user_not_in_slack_falls_through_to_next_channel(driver: Driver, slack: SlackAPIStandIn) -> None:
+    slack.fail_next("conversations.open", error="user_not_found")
+    declare(driver, "gappy")  # pages carol: slack now, sms after 1m for SEV1
+    driver.run_due()
+    assert driver.pages(status="failed") == [(2, "carol", "slack")]
+    assert driver.pages() == [(2, "carol", "sms")], "fell through to sms at once, not after its 1m rule"
+    kinds = [kind for kind, _ in driver.timeline()]
+    assert "delivery_failed" in kinds and "fallback" in kinds
+    assert any("user_not_found" in detail for kind, detail in driver.timeline() if kind == "delivery_failed")
+    driver.advance(timedelta(minutes=2))
+    assert driver.pages() == [(2, "carol", "sms")], "the sms row is unique per step: the 1m rule adds nothing"
