@@ -1,0 +1,96 @@
+"""The pure escalation stepping: which level a step pages, when the next one is due, whose channels."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from app.escalation.stepping import (
+    DEFAULT_ESCALATE_AFTER,
+    DEFAULT_NOTIFY_RULES,
+    NotifyRule,
+    channel_schedule,
+    fallback_channel,
+    ladder_from_policy,
+    plan_step,
+    rules_from_stored,
+)
+
+T0 = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
+M = timedelta(minutes=1)
+LADDER = ladder_from_policy(
+    [{"targets": ["schedule:primary"], "escalate_after_seconds": 300},
+     {"targets": ["user:bob"], "escalate_after_seconds": 600},
+     {"targets": ["user:frank"], "escalate_after_seconds": None}],
+    repeat=1, escalate_severities=["SEV1", "SEV2"],
+)
+
+
+@pytest.mark.parametrize("step, level, targets, next_step, wait", [
+    (0, 1, ("schedule:primary",), 1, 5 * M),
+    (1, 2, ("user:bob",), 2, 10 * M),
+    (2, 3, ("user:frank",), 3, DEFAULT_ESCALATE_AFTER),  # last level, but the ladder repeats
+    (3, 1, ("schedule:primary",), 4, 5 * M),
+    (5, 3, ("user:frank",), None, None),  # the very last step has no timer
+])
+def test_plan_step_walks_the_flattened_ladder(step: int, level: int, targets: tuple[str, ...],
+                                              next_step: int | None, wait: timedelta | None) -> None:
+    plan = plan_step(LADDER, step, "SEV1", T0)
+    assert plan is not None
+    assert (plan.level, plan.targets, plan.next_step) == (level, targets, next_step)
+    assert plan.next_due_at == (T0 + wait if wait else None)
+
+
+def test_steps_past_the_end_do_not_exist() -> None:
+    assert LADDER.step_count == 6
+    assert plan_step(LADDER, 6, "SEV1", T0) is None
+    assert plan_step(LADDER, -1, "SEV1", T0) is None
+
+
+def test_non_urgent_severity_pages_level_one_only() -> None:
+    first = plan_step(LADDER, 0, "SEV3", T0)
+    assert first is not None and first.next_step is None and first.next_due_at is None
+    assert plan_step(LADDER, 1, "SEV3", T0) is None
+
+
+def test_escalate_severities_opt_in() -> None:
+    ladder = ladder_from_policy([{"targets": ["user:a"], "escalate_after_seconds": 60},
+                                 {"targets": ["user:b"]}], 0, ["SEV3"])
+    assert plan_step(ladder, 0, "SEV3", T0).next_due_at == T0 + M  # type: ignore[union-attr]
+    assert plan_step(ladder, 0, "SEV1", T0).next_due_at is None  # type: ignore[union-attr]
+
+
+def test_empty_policy_has_no_steps() -> None:
+    assert plan_step(ladder_from_policy([], 3, ["SEV1"]), 0, "SEV1", T0) is None
+
+
+def test_no_stored_rules_means_the_contract_default() -> None:
+    assert rules_from_stored(None) == DEFAULT_NOTIFY_RULES
+    assert rules_from_stored([]) == DEFAULT_NOTIFY_RULES
+
+
+@pytest.mark.parametrize("severity, expected", [
+    ("SEV1", [("slack", T0), ("sms", T0), ("voice", T0 + 2 * M)]),
+    ("SEV2", [("slack", T0), ("sms", T0)]),
+    ("SEV3", [("slack", T0)]),
+])
+def test_default_rules_by_severity(severity: str, expected: list[tuple[str, datetime]]) -> None:
+    assert channel_schedule(DEFAULT_NOTIFY_RULES, severity, T0) == expected
+
+
+def test_one_row_per_channel_earliest_rule_wins() -> None:
+    rules = (NotifyRule("sms", 5 * M), NotifyRule("sms", M, ("SEV1",)))
+    assert channel_schedule(rules, "SEV1", T0) == [("sms", T0 + M)]
+
+
+@pytest.mark.parametrize("tried, expected", [
+    ({"slack"}, "sms"), ({"slack", "sms"}, "voice"), ({"slack", "sms", "voice"}, None), (set(), "slack"),
+])
+def test_fallback_follows_the_users_rule_order(tried: set[str], expected: str | None) -> None:
+    assert fallback_channel(DEFAULT_NOTIFY_RULES, tried) == expected
+
+
+def test_fallback_ignores_severity_filters_and_prefers_the_users_order() -> None:
+    rules = (NotifyRule("voice", M, ("SEV1",)), NotifyRule("slack", timedelta(0)))
+    assert fallback_channel(rules, {"slack"}) == "voice"
