@@ -91,14 +91,52 @@ def classify_command(service_id: str, file: Any) -> None:
                            "reason": result.reason}, indent=2))
 
 
+@main.command("simulate")
+@click.option("--service", "service_id", required=True)
+@click.option("--severity", required=True, help="SEV1 .. SEV4")
+@click.option("--at", "at_text", default=None, help="When the incident opens (ISO 8601; default now).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@with_appcontext
+def simulate_command(service_id: str, severity: str, at_text: str | None, as_json: bool) -> None:
+    """Who would be paged when, on which channel, if nobody acknowledges (changes nothing)."""
+    from app.clock import isoformat, parse_instant, utc_now
+    from app.errors import KlaxonError
+    from app.simulation import format_offset, simulate
+
+    try:
+        at = parse_instant(at_text) if at_text else utc_now()
+    except ValueError:
+        raise click.ClickException(f"--at must be an ISO 8601 instant, not {at_text!r}") from None
+    with _runtime().session() as session:
+        try:
+            pages = simulate(session, service_id=service_id, severity=severity, at=at)
+        except KlaxonError as error:
+            raise click.ClickException(error.message) from None
+    if as_json:
+        click.echo(json.dumps([{"at": isoformat(p.at), "level": p.level, "recipient": p.recipient,
+                                "channel": p.channel, "note": p.note} for p in pages], indent=2))
+        return
+    click.echo(f"{severity} incident on {service_id} opened {isoformat(at)}, never acknowledged:")
+    for page in pages:
+        level = f"level {page.level}" if page.level else "trigger"
+        click.echo(f"  {format_offset(page.at - at):>8}  {isoformat(page.at)}  {level:<8} {page.recipient:<16} "
+                   f"{page.channel:<6} {page.note}".rstrip())
+
+
 @main.command("web")
-@click.option("--workers", type=int, default=None, help="Gunicorn worker processes (default 2 x cores + 1).")
-def web_command(workers: int | None) -> None:
+@click.option("--workers", type=int, default=None, help="Gunicorn worker processes (default: cores + 1).")
+@click.option("--threads", type=int, default=None, help="Threads per worker (default 1: the sync worker).")
+def web_command(workers: int | None, threads: int | None) -> None:
     """Serve the web app with gunicorn (production WSGI server)."""
     settings = Settings.from_env()
-    count = workers or int(os.environ.get("WEB_CONCURRENCY", (os.cpu_count() or 1) * 2 + 1))
-    args = ["gunicorn", "--bind", f"0.0.0.0:{settings.port}", "--workers", str(count), "--worker-class", "gthread",
-            "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "20", "wsgi:app"]
+    count = workers or int(os.environ.get("WEB_CONCURRENCY", (os.cpu_count() or 1) + 1))
+    per_worker = threads or int(os.environ.get("WEB_THREADS", 1))
+    # Requests are CPU-bound Python (the database answers in well under a millisecond), so on a small
+    # machine one sync worker per core plus one to cover I/O waits serves the most; threads only add
+    # GIL contention. Threads (gthread) are for slow clients or long keep-alive connections.
+    worker_class = ["--worker-class", "gthread", "--threads", str(per_worker)] if per_worker > 1 else []
+    args = ["gunicorn", "--bind", f"0.0.0.0:{settings.port}", "--workers", str(count), *worker_class,
+            "--access-logfile", "-", "--graceful-timeout", "20", "wsgi:app"]
     os.execvp(sys.executable, [sys.executable, "-m", *args])
 
 
