@@ -13,8 +13,8 @@ from datetime import timedelta
 from app.clock import utc_now
 from app.delivery import deliver
 from app.escalation import engine
-from app.models import Incident
-from app.queueing import ESCALATE_JOB, ESCALATION_QUEUE, PendingJob
+from app.models import Incident, IncidentTrigger
+from app.queueing import ESCALATE_JOB, ESCALATION_QUEUE, FIRE_TRIGGER_JOB, PendingJob
 from workers.context import get_runtime
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,16 @@ def fire_open_trigger(trigger_id: int) -> str:
     """Fire an open-time trigger if it is due and unfired."""
     runtime = get_runtime()
     with runtime.session() as session:
+        trigger = session.get(IncidentTrigger, trigger_id)
+        if trigger is None or trigger.fired_at is not None or trigger.cancelled_at is not None:
+            return "skipped"
+        early = trigger.due_at - utc_now()
+        if early > MAX_EARLY_SLEEP:
+            runtime.dispatcher.enqueue(PendingJob(ESCALATION_QUEUE, FIRE_TRIGGER_JOB, (trigger_id,), trigger.due_at))
+            return "early"
+        if early > timedelta(0):
+            session.rollback()
+            time.sleep(early.total_seconds())
         fired = engine.fire_trigger(session, trigger_id=trigger_id, now=utc_now())
         session.commit()
         return "fired" if fired else "skipped"

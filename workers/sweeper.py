@@ -62,7 +62,7 @@ def sweep_due_timers(runtime: Runtime, grace: timedelta = GRACE) -> SweepReport:
         report.unstuck = len(reset_stuck(session, utc_now()))
         session.commit()
     with runtime.session() as session:
-        overdue = due_pending(session, utc_now(), grace + timedelta(seconds=3))
+        overdue = due_pending(session, utc_now(), grace)
     for notification_id, _channel in overdue:
         if deliver(runtime.session, runtime.notifiers, notification_id, utc_now, runtime.settings.public_url) != "skipped":
             report.deliveries += 1

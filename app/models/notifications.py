@@ -39,6 +39,7 @@ class Notification(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     due_at: datetime = Field(sa_type=UTCDateTime)
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, max_length=128)  # "host:pid" of the sending worker
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     provider: str | None = None  # console | slack | twilio

@@ -8,7 +8,9 @@ import pytest
 import requests
 from sqlmodel import select
 
+from app.clock import utc_now
 from app.models import ConsoleMessage
+from app.oncall import oncall_users
 from tests.support.config import apply_test_config, pd_trigger
 from tests.support.processes import KlaxonProcesses, wait_for
 
@@ -26,7 +28,10 @@ def test_alert_to_console_page_with_real_processes(runtime: Any, klaxon: KlaxonP
         with runtime.session() as session:
             return list(session.exec(select(ConsoleMessage)).all())
 
-    wait_for(lambda: len(console_messages()) == 2, timeout=20, message="slack and sms console pages")
-    assert sorted(m.channel for m in console_messages()) == ["slack", "sms"]
+    wait_for(lambda: len(console_messages()) == 3, timeout=20, message="slack, sms and #checkout-alerts pages")
+    with runtime.session() as session:
+        (oncall,) = oncall_users(session, "checkout-primary", utc_now())
+    assert sorted((m.channel, m.to.split()[0]) for m in console_messages()) == [
+        ("slack", "#checkout-alerts"), ("slack", oncall), ("sms", oncall)]
     page = requests.get(f"{klaxon.base_url}/", timeout=5).text
     assert "Checkout latency high" in page
