@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from app.classification import classification_policy
 from app.classifier import classify_event
 from app.clock import utc_now
+from app.config_cache import attach, cached, detached_copy
 from app.incidents import ingest
 from app.models import IntegrationKey, Service
 from app.rate_limit import check_rate
@@ -26,16 +27,27 @@ class AcceptedEvent:
 
 
 def find_key(session: Session, key: str) -> IntegrationKey | None:
-    """The integration key row for a routing key, by its hash."""
+    """The integration key row for a routing key, by its hash (with its service, read in the same query)."""
     if not key or len(key) > 128:
         return None
-    return session.exec(select(IntegrationKey).where(col(IntegrationKey.key_hash) == hash_secret(key))).first()
+    key_hash = hash_secret(key)
+    found = cached(session, ("integration_key", key_hash), lambda: _load_key(session, key_hash))
+    if found is None:
+        return None
+    attach(session, found[1])
+    return attach(session, found[0])
+
+
+def _load_key(session: Session, key_hash: str) -> tuple[IntegrationKey, Service] | None:
+    row = session.exec(select(IntegrationKey, Service).join(Service, col(Service.id) == IntegrationKey.service_id)
+                       .where(col(IntegrationKey.key_hash) == key_hash)).first()
+    return None if row is None else (detached_copy(row[0]), detached_copy(row[1]))
 
 
 def accept_event(session: Session, runtime: Runtime, key: IntegrationKey, event: InboundEvent) -> AcceptedEvent:
     """Rate-limit, classify and store the event; returns after commit."""
     check_rate(runtime.redis, str(key.id), key.rate_limit or runtime.settings.default_rate_limit)
-    service = session.get(Service, key.service_id)
+    service = session.get(Service, key.service_id)  # in the identity map since find_key: no query
     assert service is not None  # the foreign key guarantees it
     classification = None
     if event.action == "trigger":

@@ -10,11 +10,15 @@ pages are at-least-once at that one point, because a lost page is worse than a r
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app.channels import provider_name
@@ -29,7 +33,11 @@ from integrations.notifier import DeliveryReceipt, PermanentDeliveryError, Trans
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-STUCK_SENDING_AFTER = timedelta(minutes=2)
+# A send is bounded by the provider clients' 10 s timeouts; a claim older than this lease belongs
+# to a worker that died (or lost the database) between claiming and recording the send.
+SENDING_LEASE = timedelta(seconds=30)
+# After a send succeeded, recording it is retried this long through a database outage.
+RECORD_RETRY_FOR = 120.0
 
 
 @dataclass(frozen=True)
@@ -51,13 +59,20 @@ def retry_delay(attempt: int, retry_after: float | None) -> timedelta:
 
 def deliver(session_factory: Callable[[], Session], notifiers: dict[str, Any], notification_id: int,
             now: Callable[[], datetime], public_url: str = "") -> str:
-    """Deliver one notification; returns the outcome (sent, retry, failed, skipped)."""
+    """Deliver one notification; returns the outcome (sent, retry, failed, skipped; deferred or throttled
+    for SMS held by app.sms_policy)."""
     with session_factory() as session:
         claimed = _claim(session, notification_id, now(), public_url)
         session.commit()
     if claimed is None:
         return "skipped"
     notifier = notifiers[claimed.channel]
+    if claimed.channel == "sms":  # Twilio app side: bundling and per-phone limits (app/sms_policy.py)
+        from app.sms_policy import apply_sms_policy  # here, not at the top: sms_policy imports this module
+
+        notifier, held = apply_sms_policy(session_factory, notifier, claimed, now())
+        if held is not None:
+            return held
     try:
         if claimed.channel in ("sms", "voice") and claimed.recipient.user_id and not claimed.recipient.phone:
             raise PermanentDeliveryError(f"{claimed.recipient.user_id} has no phone number")
@@ -65,13 +80,38 @@ def deliver(session_factory: Callable[[], Session], notifiers: dict[str, Any], n
             raise PermanentDeliveryError(f"{claimed.recipient.user_id} has no Slack user id")
         receipt = notifier.send(claimed.page, claimed.recipient)
     except TransientDeliveryError as error:
-        return _record_failure(session_factory, notification_id, now(), error, transient=True)
+        return _with_db_retry(lambda: _record_failure(session_factory, notification_id, now(), error, transient=True))
     except PermanentDeliveryError as error:
-        return _record_failure(session_factory, notification_id, now(), error, transient=False)
-    with session_factory() as session:
-        _mark_sent(session, notification_id, receipt, provider_name(notifier), claimed, now())
-        session.commit()
-    return "sent"
+        return _with_db_retry(lambda: _record_failure(session_factory, notification_id, now(), error, transient=False))
+
+    def record_sent() -> str:
+        with session_factory() as session:
+            _mark_sent(session, notification_id, receipt, provider_name(notifier), claimed, now())
+            session.commit()
+        return "sent"
+
+    return _with_db_retry(record_sent)
+
+
+def worker_id() -> str:
+    """host:pid of this process (computed per call: workers fork)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _with_db_retry(record: Callable[[], str]) -> str:
+    """Record what the provider already did, retrying through a short database outage: the page
+    went out, so forgetting it would send it again once the lease runs out."""
+    deadline = time.monotonic() + RECORD_RETRY_FOR
+    delay = 0.2
+    while True:
+        try:
+            return record()
+        except OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("database unavailable while recording a delivery; retrying in %.1fs", delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def _claim(session: Session, notification_id: int, now: datetime, public_url: str) -> Claimed | None:
@@ -80,6 +120,10 @@ def _claim(session: Session, notification_id: int, now: datetime, public_url: st
         return None
     incident = session.get(Incident, row.incident_id)
     if incident is None:
+        return None
+    if row.due_at > now + timedelta(seconds=1):
+        # Woken before its time (a retry re-armed, a clock step): come back when it is due.
+        defer_job(session, PendingJob(delivery_queue(row.channel), DELIVER_JOB, (row.id,), row.due_at))
         return None
     if _no_longer_wanted(session, row, incident):
         session.execute(update(Notification).where(col(Notification.id) == notification_id,
@@ -94,7 +138,8 @@ def _claim(session: Session, notification_id: int, now: datetime, public_url: st
         update(Notification)
         .where(col(Notification.id) == notification_id, col(Notification.status) == "pending")
         .where(col(Notification.due_at) <= now + timedelta(seconds=1))
-        .values(status="sending", claimed_at=now, attempts=Notification.attempts + 1)  # type: ignore[operator]
+        .values(status="sending", claimed_at=now, claimed_by=worker_id(),
+                attempts=Notification.attempts + 1)  # type: ignore[operator]
     )
     if won.rowcount != 1:  # type: ignore[attr-defined]
         return None
@@ -162,19 +207,35 @@ def fail_and_fall_through(session: Session, row: Notification, now: datetime, re
     incident = session.get(Incident, row.incident_id)
     if user is None or incident is None:
         return
-    tried = session.exec(select(Notification.channel).where(
-        col(Notification.incident_id) == row.incident_id, col(Notification.step_key) == row.step_key,
-        col(Notification.recipient) == row.recipient)).all()
-    skip = set(tried) | ({"sms", "voice"} if not user.sms_enabled else set())
-    channel = fallback_channel(rules_from_stored(user.notify), skip)
+    channel, waiting = next_channel(session, row, user)
     if channel is None:
         record(session, incident_id=row.incident_id, kind="delivery_failed", actor=SYSTEM, at=now,
                detail=f"no channel left to reach {target}")
         return
-    paging.add_notification(session, incident, step_key=row.step_key, level=row.level, recipient=row.recipient,
-                            user_id=row.user_id, channel=channel, due_at=now, now=now)
+    if channel in waiting:
+        # Already scheduled by a delayed rule: bring it forward rather than add yet another channel.
+        expedited = waiting[channel]
+        if expedited.due_at > now:
+            expedited.due_at = now
+            session.add(expedited)
+            defer_job(session, PendingJob(delivery_queue(channel), DELIVER_JOB, (expedited.id,)))
+    else:
+        paging.add_notification(session, incident, step_key=row.step_key, level=row.level, recipient=row.recipient,
+                                user_id=row.user_id, channel=channel, due_at=now, now=now)
     record(session, incident_id=row.incident_id, kind="fallback", actor=SYSTEM, at=now,
            detail=f"falling back to {channel} for {target}")
+
+
+def next_channel(session: Session, row: Notification, user: User) -> tuple[str | None, dict[str, Notification]]:
+    """The channel fall-through would use for `row`'s person, and the rows of this step still pending
+    by channel (a pending one is brought forward rather than added again)."""
+    siblings = session.exec(select(Notification).where(
+        col(Notification.incident_id) == row.incident_id, col(Notification.step_key) == row.step_key,
+        col(Notification.recipient) == row.recipient)).all()
+    waiting = {n.channel: n for n in siblings if n.status == "pending" and n.id != row.id}
+    done = {n.channel for n in siblings if n.channel not in waiting}
+    skip = done | ({"sms", "voice"} if not user.sms_enabled else set())
+    return fallback_channel(rules_from_stored(user.notify), skip), waiting
 
 
 def _describe(error: Exception, code: str | None) -> str:
@@ -182,13 +243,31 @@ def _describe(error: Exception, code: str | None) -> str:
 
 
 def reset_stuck(session: Session, now: datetime) -> list[int]:
-    """Return rows left in `sending` by a dead worker to pending; their ids are to be re-enqueued."""
-    ids = [int(i or 0) for i in session.exec(select(Notification.id).where(
-        col(Notification.status) == "sending", col(Notification.claimed_at) < now - STUCK_SENDING_AFTER)).all()]
+    """Return rows left in `sending` by a dead worker to pending: at once when the claimer was a
+    process on this host that no longer exists, otherwise once the lease has run out."""
+    rows = session.exec(select(Notification.id, Notification.claimed_at, Notification.claimed_by).where(
+        col(Notification.status) == "sending")).all()
+    ids = [int(i or 0) for i, at, by in rows if (at is not None and at < now - SENDING_LEASE) or _dead_here(by)]
     if ids:
         session.execute(update(Notification).where(col(Notification.id).in_(ids), col(Notification.status) == "sending")
                         .values(status="pending", due_at=now))
     return ids
+
+
+def _dead_here(claimer: str | None) -> bool:
+    """True when `claimer` names a process on this host that has exited."""
+    if not claimer or ":" not in claimer:
+        return False
+    host, _, pid = claimer.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def due_pending(session: Session, now: datetime, older_than: timedelta, limit: int = 500) -> list[tuple[int, str]]:

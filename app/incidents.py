@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.classifier import Classification
+from app.config_cache import get_row
 from app.errors import BadRequest, Conflict, NotFound
 from app.escalation import engine
 from app.models import Alert, EscalationPolicy, Incident, Service, User
@@ -89,6 +90,7 @@ def _open_or_join(session: Session, service: Service, event: InboundEvent, dedup
         return existing, False
     record(session, incident_id=incident.id or 0, kind="triggered", actor=f"integration:{event.integration}", at=now,
            detail=f"{classification.severity} ({classification.reason})")
+    get_row(session, EscalationPolicy, service.escalation_policy_id)  # the engine then reads it without a query
     engine.start(session, incident, now)
     return incident, True
 

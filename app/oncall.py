@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from app.config_cache import cached
 from app.errors import NotFound
 from app.models import ScheduleOverride, ScheduleRecord
 from schedules import Schedule, oncall_at
@@ -15,16 +16,23 @@ from schedules.spec import schedule_from_dict
 
 def load_schedule(session: Session, schedule_id: str) -> Schedule:
     """The schedule with every stored override (config and API), newest with the highest seq."""
-    record = session.get(ScheduleRecord, schedule_id)
-    if record is None:
+    # The definition is configuration (cached a few seconds); overrides are read fresh every time.
+    schedule = cached(session, ("schedule", schedule_id), lambda: _load_definition(session, schedule_id))
+    if schedule is None:
         raise NotFound(f"unknown schedule {schedule_id!r}")
-    definition = {key: value for key, value in record.definition.items() if key != "overrides"}
-    schedule = schedule_from_dict(definition)
     rows = session.exec(
-        select(ScheduleOverride).where(ScheduleOverride.schedule_id == schedule_id).order_by(ScheduleOverride.id)
+        select(ScheduleOverride).where(col(ScheduleOverride.schedule_id) == schedule_id)
+        .order_by(col(ScheduleOverride.id))
     ).all()
     overrides = tuple(Override(row.user_id, row.start_at, row.end_at, seq=row.id or 0) for row in rows)
     return schedule.with_overrides(overrides)
+
+
+def _load_definition(session: Session, schedule_id: str) -> Schedule | None:
+    record = session.get(ScheduleRecord, schedule_id)
+    if record is None:
+        return None
+    return schedule_from_dict({key: value for key, value in record.definition.items() if key != "overrides"})
 
 
 def oncall_users(session: Session, schedule_id: str, at: datetime) -> tuple[str, ...]:

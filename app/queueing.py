@@ -18,6 +18,7 @@ from typing import Any
 
 from redis import Redis
 from rq import Queue
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import event
 from sqlmodel import Session
 
@@ -26,7 +27,10 @@ log = logging.getLogger(__name__)
 ESCALATE_JOB = "workers.jobs.escalate"
 FIRE_TRIGGER_JOB = "workers.jobs.fire_open_trigger"
 DELIVER_JOB = "workers.jobs.deliver_notification"
-JOB_NAMES = (ESCALATE_JOB, FIRE_TRIGGER_JOB, DELIVER_JOB)
+SLACK_SYNC_JOB = "workers.slack_jobs.sync_incident"
+SLACK_OPEN_CHANNEL_JOB = "workers.slack_jobs.open_incident_channel"
+SLACK_TELL_JOB = "workers.slack_jobs.tell_user"
+JOB_NAMES = (ESCALATE_JOB, FIRE_TRIGGER_JOB, DELIVER_JOB, SLACK_SYNC_JOB, SLACK_OPEN_CHANNEL_JOB, SLACK_TELL_JOB)
 
 ESCALATION_QUEUE = "escalation"
 CHANNELS = ("slack", "sms", "voice")
@@ -82,8 +86,11 @@ class JobDispatcher:
                 for job in jobs:
                     queue = self.queue(job.queue)
                     if job.at is not None and job.at > current:
-                        queue.enqueue_at(job.at.astimezone(timezone.utc), job.func, *job.args, pipeline=pipe,
-                                         job_timeout=_JOB_TIMEOUT, **_JOB_OPTIONS)
+                        scheduled = queue.enqueue_at(job.at.astimezone(timezone.utc), job.func, *job.args,
+                                                     pipeline=pipe, job_timeout=_JOB_TIMEOUT, **_JOB_OPTIONS)
+                        # RQ scores in whole seconds (up to a second early); the exact score lets
+                        # workers.scheduling wake it on time.
+                        pipe.zadd(ScheduledJobRegistry(queue=queue).key, {scheduled.id: job.at.timestamp()})
                     else:
                         data = Queue.prepare_data(job.func, job.args, timeout=_JOB_TIMEOUT, **_JOB_OPTIONS)
                         queue.enqueue_many([data], pipeline=pipe)

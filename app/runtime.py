@@ -34,6 +34,8 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings) -> "Runtime":
         """Connect to the database and Redis named by `settings` (lazily: nothing is dialled yet)."""
+        import app.slack_sync  # noqa: F401 - subscribes Slack's incident-change listener in every process
+
         engine = make_engine(settings.database_url)
         redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
         return cls(settings, engine, redis, JobDispatcher(redis, settings.queue_prefix))

@@ -8,11 +8,12 @@ import sys
 
 from redis import Redis
 from rq import Queue, SimpleWorker
-from rq.scheduler import RQScheduler
+
 
 from app.queueing import queue_names
 from app.settings import Settings
 from workers.context import get_runtime
+from workers.scheduling import ExactScheduler
 from workers.sweeper import run_sweeper
 
 log = logging.getLogger("klaxon.worker")
@@ -31,7 +32,7 @@ def run_scheduler(settings: Settings) -> None:
     """RQ's scheduler for every Klaxon queue, as its own supervised process (DESIGN rule 4)."""
     redis = Redis.from_url(settings.redis_url)
     name = os.environ.get("KLAXON_SCHEDULER_NAME") or None
-    scheduler = RQScheduler(queue_names(settings.queue_prefix), connection=redis, interval=1, name=name)
+    scheduler = ExactScheduler(queue_names(settings.queue_prefix), connection=redis, interval=1, name=name)
     scheduler.acquire_locks()
     scheduler.work()
 
@@ -39,7 +40,7 @@ def run_scheduler(settings: Settings) -> None:
 def run_burst(settings: Settings) -> None:
     """Run every due scheduled job, every queued job and one sweep, then return (tests, cron)."""
     redis = Redis.from_url(settings.redis_url)
-    scheduler = RQScheduler(queue_names(settings.queue_prefix), connection=redis, interval=1)
+    scheduler = ExactScheduler(queue_names(settings.queue_prefix), connection=redis, interval=1)
     scheduler.acquire_locks()
     scheduler.enqueue_scheduled_jobs()
     scheduler.release_locks()
@@ -53,7 +54,7 @@ def main(role: str) -> None:
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s {role}: %(message)s")
     settings = Settings.from_env()
     if role.startswith("rq:"):
-        run_rq_worker(settings, role[3:])
+        run_rq_worker(settings, role[3:].split("#", 1)[0])
     elif role == "scheduler":
         run_scheduler(settings)
     elif role == "sweeper":

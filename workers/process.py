@@ -28,8 +28,12 @@ STOP_TIMEOUT = 25.0
 
 
 def child_roles(settings: Settings) -> list[str]:
-    """The children one `klaxon worker` runs."""
-    return [f"rq:{name}" for name in queue_names(settings.queue_prefix)] + ["scheduler", "sweeper"]
+    """The children one `klaxon worker` runs: KLAXON_ESCALATION_WORKERS (default 2) RQ workers on the
+    escalation queue, so one slow step never holds up the next, then one per delivery channel."""
+    escalation, *deliveries = queue_names(settings.queue_prefix)
+    copies = max(1, int(os.environ.get("KLAXON_ESCALATION_WORKERS", "2")))
+    return ([f"rq:{escalation}#{n}" for n in range(copies)] + [f"rq:{name}" for name in deliveries]
+            + ["scheduler", "sweeper"])
 
 
 def run(settings: Settings, *, burst: bool = False) -> None:

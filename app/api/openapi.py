@@ -38,6 +38,50 @@ _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer
 _STR = {"type": "string"}
 
 
+def _schedule_paths() -> dict[str, Any]:
+    """Schedules: on call, shifts and gaps, overrides and the iCalendar feeds."""
+    sid = {"name": "id", "in": "path", "required": True, "schema": _STR}
+    span = {"type": "object", "properties": {"start": _STR, "end": _STR}}
+    shift = {"type": "object", "properties": {"start": _STR, "end": _STR, "users": {"type": "array", "items": _STR}}}
+    override = _obj(id={"type": "integer"}, schedule=_STR, user=_STR, start=_STR, end=_STR,
+                    source={"enum": ["api", "config"]})
+    feed_auth = ("Bearer API token (any role), or ?token= with the read-only feed token from GET /feeds "
+                 "(calendar apps cannot send headers). Shifts from 30 days back to 180 days ahead.")
+    token = {"name": "token", "in": "query", "schema": _STR}
+    ics = {"summary": "", "description": feed_auth, "parameters": [sid, token],
+           "responses": {"200": {"description": "iCalendar", "content": {"text/calendar": {"schema": _STR}}},
+                         "401": {"description": "Error", "content": {"application/json": {"schema": _ERROR}}},
+                         "404": {"description": "Error", "content": {"application/json": {"schema": _ERROR}}}}}
+    return {
+        "/schedules": {"get": _op("List schedules with who is on call now", "responder", response=_obj(
+            schedules={"type": "array", "items": _obj(id=_STR, time_zone=_STR, layers={"type": "array"},
+                                                      oncall={"type": "array", "items": _STR})}))},
+        "/schedules/{id}/oncall": {"get": _op("Who is on call (at defaults to now)", "responder", params=[
+            sid, {"name": "at", "in": "query", "schema": _STR}],
+            response=_obj(schedule=_STR, at=_STR, oncall={"type": "array", "items": _STR}))},
+        "/schedules/{id}/shifts": {"get": _op(
+            "Final shifts and gaps in [start, end); start defaults to now, end to start + 7 days, at most 366 days",
+            "responder", params=[sid, {"name": "start", "in": "query", "schema": _STR},
+                                 {"name": "end", "in": "query", "schema": _STR}],
+            response=_obj(schedule=_STR, start=_STR, end=_STR, shifts={"type": "array", "items": shift},
+                          gaps={"type": "array", "items": span}))},
+        "/schedules/{id}/overrides": {
+            "get": _op("Overrides that have not ended", "responder", params=[sid],
+                       response=_obj(schedule=_STR, overrides={"type": "array", "items": override})),
+            "post": _op("Add an override (instants with an offset or Z; at most 90 days; must end in the future)",
+                        "commander", 201, _obj(user=_STR, start=_STR, end=_STR), override, params=[sid]),
+        },
+        "/schedules/{id}/overrides/{oid}": {"delete": {**_op("Remove an API override", "commander", 204, params=[
+            sid, {"name": "oid", "in": "path", "required": True, "schema": {"type": "integer"}}]),
+            "responses": {"204": {"description": "Removed"}, "404": {"description": "Error"},
+                          "409": {"description": "A configuration-file override"}}}},
+        "/schedules/{id}.ics": {"get": {**ics, "summary": "iCalendar feed of a schedule's shifts"}},
+        "/users/{id}/shifts.ics": {"get": {**ics, "summary": "iCalendar feed of one user's shifts"}},
+        "/feeds": {"get": _op("The caller's read-only feed token and calendar URLs", "responder", response=_obj(
+            token=_STR, mine=_STR, schedules={"type": "array", "items": _obj(schedule=_STR, url=_STR)}))},
+    }
+
+
 def document() -> dict[str, Any]:
     """The whole OpenAPI document."""
     query = [{"name": n, "in": "query", "schema": _STR} for n in ("status", "service", "severity")]
@@ -76,10 +120,7 @@ def document() -> dict[str, Any]:
                                                      params=[_ID])},
             "/incidents/{id}/commander": {"post": _op("Assign the commander", "commander", body=_obj(user=_STR),
                                                       params=[_ID])},
-            "/schedules/{id}/oncall": {"get": _op("Who is on call", "responder", params=[
-                {"name": "id", "in": "path", "required": True, "schema": _STR},
-                {"name": "at", "in": "query", "schema": _STR}],
-                response=_obj(schedule=_STR, at=_STR, oncall={"type": "array", "items": _STR}))},
+            **_schedule_paths(),
         },
     }
 

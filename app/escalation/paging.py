@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from app.config_cache import get_row
 from app.escalation.stepping import channel_schedule, rules_from_stored
 from app.escalation.targets import resolve_targets
 from app.models import Incident, Notification, User
@@ -28,22 +29,27 @@ def page_targets(
     resolved = resolve_targets(session, targets, now)
     existing = _existing_keys(session, incident.id or 0, step_key)
     paged: list[str] = []
+    rows: list[Notification] = []
     for user_id in resolved.user_ids:
-        user = session.get(User, user_id)
+        user = get_row(session, User, user_id)
         if user is None:
             continue
         channels = channel_schedule(rules_from_stored(user.notify), incident.severity, now)
         added = [
-            channel for channel, due_at in channels
-            if _add(session, incident, existing, step_key, level, f"user:{user_id}", user_id, channel, due_at, now)
+            row for channel, due_at in channels
+            if (row := _add(session, incident, existing, step_key, level, f"user:{user_id}", user_id, channel,
+                            due_at, now)) is not None
         ]
+        rows.extend(added)
         if channels:
             paged.append(f"{user_id} ({', '.join(c for c, _ in channels)})")
         elif not added:
             resolved.empty.append(f"user:{user_id} (no notification rule for {incident.severity})")
     for channel_name in resolved.slack_channels:
-        _add(session, incident, existing, step_key, level, f"slack:{channel_name}", None, "slack", now, now)
+        row = _add(session, incident, existing, step_key, level, f"slack:{channel_name}", None, "slack", now, now)
+        rows.extend([row] if row is not None else [])
         paged.append(channel_name)
+    _defer_delivery(session, rows, now)
     if paged:
         record(session, incident_id=incident.id or 0, kind="paged", actor=actor, at=now,
                detail=f"{reason}: paged {', '.join(paged)}")
@@ -54,22 +60,33 @@ def add_notification(session: Session, incident: Incident, *, step_key: str, lev
                      user_id: str | None, channel: str, due_at: datetime, now: datetime) -> bool:
     """Add one outbox row unless the same (step, recipient, channel) exists; defer its delivery."""
     existing = _existing_keys(session, incident.id or 0, step_key)
-    return _add(session, incident, existing, step_key, level, recipient, user_id, channel, due_at, now)
+    row = _add(session, incident, existing, step_key, level, recipient, user_id, channel, due_at, now)
+    _defer_delivery(session, [row] if row is not None else [], now)
+    return row is not None
 
 
 def _add(session: Session, incident: Incident, existing: set[tuple[str, str]], step_key: str, level: int,
-         recipient: str, user_id: str | None, channel: str, due_at: datetime, now: datetime) -> bool:
+         recipient: str, user_id: str | None, channel: str, due_at: datetime, now: datetime) -> Notification | None:
     if (recipient, channel) in existing:
-        return False
+        return None
     existing.add((recipient, channel))
     row = Notification(
         incident_id=incident.id or 0, step_key=step_key, level=level, recipient=recipient, user_id=user_id,
         channel=channel, urgent=step_key.startswith("esc:"), created_at=now, due_at=due_at,
     )
     session.add(row)
+    return row
+
+
+def _defer_delivery(session: Session, rows: list[Notification], now: datetime) -> None:
+    """Flush the new rows together (one multi-row INSERT for their ids), then defer one delivery job each."""
+    if not rows:
+        return
     session.flush()
-    defer_job(session, PendingJob(delivery_queue(channel), DELIVER_JOB, (row.id,), due_at if due_at > now else None))
-    return True
+    for row in rows:
+        due_at = row.due_at
+        defer_job(session, PendingJob(delivery_queue(row.channel), DELIVER_JOB, (row.id,),
+                                      due_at if due_at > now else None))
 
 
 def _existing_keys(session: Session, incident_id: int, step_key: str) -> set[tuple[str, str]]:

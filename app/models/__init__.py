@@ -11,6 +11,7 @@ from app.models.configuration import (
 from app.models.incidents import Alert, Incident, TimelineEntry
 from app.models.notifications import ConsoleMessage, IncidentTrigger, Notification
 from app.models.people import ApiToken, User
+from app.models.slack import SlackIncident, SlackMessage, SlackTimelinePost
 
 __all__ = [
     "Alert",
@@ -25,6 +26,9 @@ __all__ = [
     "ScheduleOverride",
     "ScheduleRecord",
     "Service",
+    "SlackIncident",
+    "SlackMessage",
+    "SlackTimelinePost",
     "TimelineEntry",
     "User",
 ]

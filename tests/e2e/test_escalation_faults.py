@@ -4,13 +4,9 @@ user, channel), and the late ones go out within the sweeper period after the fau
 
 from __future__ import annotations
 
-import os
-import signal
-import sqlite3
 import time
 from collections import Counter
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import requests
@@ -18,6 +14,7 @@ from sqlmodel import col, select
 
 from app.models import ConsoleMessage, Notification
 from tests.support.config import apply_test_config
+from tests.support.faults import FAULTS
 from tests.support.processes import KlaxonProcesses, wait_for
 from tests.support.redis_server import RedisServer
 from tests.support.tcp_proxy import TcpProxy
@@ -45,31 +42,6 @@ services:
     escalation_policy: fast
     integration_keys: [{{name: main, key: "{KEY}"}}]
 """
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid` (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, stack = [], [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
 
 
 class Ladders:
@@ -103,48 +75,6 @@ class Ladders:
         levels = Counter((r.incident_id, r.level, r.recipient) for r in rows)
         assert set(levels) == {(i, lvl, f"user:{u}") for i in {r.incident_id for r in rows}
                                for lvl, u in ((1, "alice"), (2, "bob"), (3, "carol"))}
-
-
-def sigkill_worker(klaxon: KlaxonProcesses, **_: Any) -> Callable[[], None]:
-    klaxon.kill("worker-a", signal.SIGKILL)
-    return lambda: None
-
-
-def sigterm_worker(klaxon: KlaxonProcesses, **_: Any) -> Callable[[], None]:
-    process = klaxon.processes["worker-a"]
-    os.kill(process.pid, signal.SIGTERM)
-    assert process.wait(timeout=30) == 0, "a SIGTERM'd worker finishes its job and exits cleanly"
-    assert not [p for p in descendants(process.pid)], "no child left behind"
-    return lambda: None
-
-
-def flush_redis(redis_server: RedisServer, **_: Any) -> Callable[[], None]:
-    redis_server.client().flushall()
-    return lambda: None
-
-
-def kill_schedulers(klaxon: KlaxonProcesses, **_: Any) -> Callable[[], None]:
-    for name in ("worker-a", "worker-b"):
-        for pid in descendants(klaxon.processes[name].pid):
-            if "workers.child scheduler" in cmdline(pid):
-                os.kill(pid, signal.SIGKILL)
-    return lambda: None
-
-
-def database_down(proxy: TcpProxy | None, sqlite_path: str | None, **_: Any) -> Callable[[], None]:
-    if proxy is not None:
-        proxy.cut()
-        time.sleep(3)
-        return proxy.restore
-    assert sqlite_path is not None
-    lock = sqlite3.connect(sqlite_path, timeout=30, isolation_level=None)
-    lock.execute("BEGIN EXCLUSIVE")  # every writer now waits on the lock
-    time.sleep(3)
-    return lambda: (lock.execute("COMMIT"), lock.close())  # type: ignore[func-returns-value]
-
-
-FAULTS = {"sigkill_worker": sigkill_worker, "sigterm_worker": sigterm_worker, "flushall_redis": flush_redis,
-          "scheduler_killed": kill_schedulers, "database_down": database_down}
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))

@@ -49,18 +49,18 @@ def declare(driver: Driver, service: str) -> None:
 
 
 def test_rate_limited_page_retries_after_retry_after_and_is_sent_once(driver: Driver, slack: SlackAPIStandIn) -> None:
-    slack.fail_next("chat.postMessage", status=429, retry_after=7)
+    slack.fail_next("conversations.open", status=429, retry_after=7)
     declare(driver, "checkout")
     driver.run_due()
     assert driver.pages(status="pending") == [(1, "alice", "slack")]
     assert any("retry" in detail and "7s" in detail for kind, detail in driver.timeline() if kind == "delivery_retry")
     driver.advance(timedelta(seconds=8))
     assert driver.pages() == [(1, "alice", "slack")]
-    assert len(slack.calls("chat.postMessage")) == 1
+    assert len(slack.calls("conversations.open")) == 1, "accepted once; the 429 is not counted"
 
 
 def test_server_errors_retry_with_growing_backoff(driver: Driver, slack: SlackAPIStandIn) -> None:
-    slack.fail_next("chat.postMessage", status=500, times=3)
+    slack.fail_next("conversations.open", status=500, times=3)
     declare(driver, "checkout")
     driver.run_due()
     for _ in range(3):

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from rq import Queue, SimpleWorker
-from rq.scheduler import RQScheduler
+from workers.scheduling import ExactScheduler
 from sqlmodel import col, select
 
 from app.models import Incident, Notification, TimelineEntry
@@ -22,7 +22,7 @@ class Driver:
         self.frozen = frozen
         names = queue_names(runtime.settings.queue_prefix)
         self.queues = [Queue(name, connection=runtime.redis) for name in names]
-        self.scheduler = RQScheduler(names, connection=runtime.redis)
+        self.scheduler = ExactScheduler(names, connection=runtime.redis)
 
     @property
     def now(self) -> datetime:
@@ -49,10 +49,12 @@ class Driver:
             self.run_due()
 
     def pages(self, incident_id: int = 1, status: str = "sent") -> list[tuple[int, str, str]]:
-        """(level, user, channel) of the incident's pages in `status`, in order."""
+        """(level, user, channel) of the incident's pages to people in `status`, in order (posts to
+        Slack channels, such as a major incident's own channel, are left out)."""
         with self.runtime.session() as session:
             rows = session.exec(select(Notification).where(col(Notification.incident_id) == incident_id,
-                                                           col(Notification.status) == status)
+                                                           col(Notification.status) == status,
+                                                           col(Notification.recipient).startswith("user:"))
                                 .order_by(col(Notification.id))).all()
         return [(r.level, r.recipient.split(":", 1)[1], r.channel) for r in rows]
 

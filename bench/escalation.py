@@ -1,0 +1,170 @@
+"""Escalation benchmark: lateness of every page, and recovery time after each fault.
+
+1,000 open incidents whose steps fall due within the same 10 seconds, served by two real
+`klaxon worker` processes (each: RQ workers, RQ scheduler, sweeper) on PostgreSQL and a private
+Redis. Every incident pages level 1 when it opens and level 2 fifteen seconds later; both pages'
+lateness is sent_at minus the instant it was due. Then, for each fault, a smaller wave of ladders
+is broken mid-flight and the recovery time is how long after the fault cleared the last page that
+was already due went out.
+
+    python bench/escalation.py [--incidents 1000] [--fault-incidents 200] [--skip-faults]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlmodel import col, select  # noqa: E402
+
+from app import incidents  # noqa: E402
+from app.models import Incident, Notification  # noqa: E402
+from app.runtime import Runtime  # noqa: E402
+from app.settings import Settings  # noqa: E402
+from bench.harness import database, percentile, redis  # noqa: E402
+from tests.support.config import apply_test_config  # noqa: E402
+from tests.support.faults import FAULTS  # noqa: E402
+from tests.support.processes import KlaxonProcesses, wait_for  # noqa: E402
+from tests.support.tcp_proxy import TcpProxy  # noqa: E402
+
+STEP = timedelta(seconds=15)
+CONFIG = """
+users:
+  - {id: alice, name: Alice, slack_user_id: UA, notify: [{channel: slack, after: 0s}]}
+  - {id: bob, name: Bob, slack_user_id: UB, notify: [{channel: slack, after: 0s}]}
+escalation_policies:
+  - id: bench
+    levels:
+      - {targets: [user:alice], escalate_after: 15s}
+      - {targets: [user:bob]}
+services:
+  - {id: bench, name: Bench, escalation_policy: bench}
+"""
+
+
+def open_incidents(runtime: Runtime, count: int, first_due: datetime, spread: timedelta) -> None:
+    """Open `count` incidents whose first pages fall due evenly over `spread` from `first_due`."""
+    with runtime.session() as session:
+        for n in range(count):
+            at = first_due + spread * n / max(1, count)
+            incidents.declare(session, service_id="bench", title=f"bench {n}", severity="SEV1", user_id="alice",
+                              now=at)
+            if n % 50 == 49:
+                session.commit()
+        session.commit()
+
+
+def lateness(runtime: Runtime, since_id: int = 0, level: int | None = None) -> tuple[list[float], int]:
+    """Seconds late of every sent page (of one level) of incidents above `since_id`, and how many wait."""
+    with runtime.session() as session:
+        rows = session.exec(select(Notification, Incident.created_at).join(Incident).where(
+            col(Notification.incident_id) > since_id)).all()
+    late, waiting = [], 0
+    for row, created_at in rows:
+        if level is not None and row.level != level:
+            continue
+        if row.status != "sent" or row.sent_at is None:
+            waiting += 1
+            continue
+        due = created_at + (STEP if row.level == 2 else timedelta(0))
+        late.append((row.sent_at - due).total_seconds())
+    return late, waiting
+
+
+def expected_pages(runtime: Runtime, since_id: int = 0) -> int:
+    with runtime.session() as session:
+        return 2 * len(session.exec(select(Incident.id).where(col(Incident.id) > since_id)).all())
+
+
+def report(label: str, late: list[float]) -> None:
+    print(f"  {label:<32} {len(late):5d} pages  p50 {percentile(late, .5):6.3f}s  p99 {percentile(late, .99):6.3f}s"
+          f"  max {max(late):6.3f}s", flush=True)
+
+
+def run_load(runtime: Runtime, procs: KlaxonProcesses, count: int) -> None:
+    """The 1,000-incident wave and its lateness figures."""
+    first_due = datetime.now(timezone.utc) + timedelta(seconds=25)
+    started = time.monotonic()
+    open_incidents(runtime, count, first_due, timedelta(seconds=10))
+    print(f"  opened {count} incidents in {time.monotonic() - started:.1f}s; level 1 due over 10s, "
+          f"level 2 over the 10s that start 15s later", flush=True)
+    wait_for(lambda: len(lateness(runtime)[0]) >= 2 * count, timeout=180, interval=1, message="every page")
+    report("all pages", lateness(runtime)[0])
+    report("level 1 (first pages)", lateness(runtime, level=1)[0])
+    report("level 2 (escalations)", lateness(runtime, level=2)[0])
+
+
+def run_fault(runtime: Runtime, procs: KlaxonProcesses, name: str, count: int, server: Any,
+              proxy: TcpProxy | None) -> None:
+    """Break ladders mid-flight with one fault; print the recovery time."""
+    with runtime.session() as session:
+        since = max([i or 0 for i in session.exec(select(Incident.id)).all()] or [0])
+    first_due = datetime.now(timezone.utc) + timedelta(seconds=3)
+    open_incidents(runtime, count, first_due, timedelta(seconds=4))
+    time.sleep(max(0.0, (first_due + STEP - datetime.now(timezone.utc)).total_seconds() - 1))
+    clear = FAULTS[name](klaxon=procs, redis_server=server, proxy=proxy, sqlite_path=None)
+    clear()
+    cleared = datetime.now(timezone.utc)
+    total = expected_pages(runtime, since)
+    wait_for(lambda: lateness(runtime, since)[1] == 0 and len(lateness(runtime, since)[0]) >= total,
+             timeout=120, interval=0.5, message=f"recovery from {name}")
+    with runtime.session() as session:
+        rows = session.exec(select(Notification.sent_at, Incident.created_at, Notification.level).join(Incident)
+                            .where(col(Notification.incident_id) > since)).all()
+    overdue = [sent for sent, created, level in rows if sent and created + (STEP if level == 2 else timedelta(0))
+               <= cleared]
+    recovery = max((s - cleared).total_seconds() for s in overdue) if overdue else 0.0
+    late, _ = lateness(runtime, since)
+    print(f"  {name:<18} recovered in {max(0.0, recovery):5.2f}s after the fault cleared; "
+          f"{len(late)} pages, max lateness {max(late):5.2f}s, p99 {percentile(late, .99):5.2f}s", flush=True)
+    if name in ("sigkill_worker", "sigterm_worker"):
+        procs.start("worker-a", "worker", env=worker_env(procs, proxy))
+        time.sleep(3)
+
+
+def worker_env(procs: KlaxonProcesses, proxy: TcpProxy | None) -> dict[str, str]:
+    env = procs.env()
+    if proxy is not None:
+        env["DATABASE_URL"] = procs.database_url.replace(procs.database_url.split("@", 1)[1].split("/", 1)[0],
+                                                         f"127.0.0.1:{proxy.port}")
+    return env
+
+
+def main() -> None:
+    """Run the load wave, then each fault."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=1000)
+    parser.add_argument("--fault-incidents", type=int, default=200)
+    parser.add_argument("--skip-faults", action="store_true")
+    args = parser.parse_args()
+    print("escalation: PostgreSQL, two `klaxon worker` processes, sweeper every 1s", flush=True)
+    with database("postgresql") as url, redis() as server, tempfile.TemporaryDirectory() as logs:
+        runtime = Runtime.from_settings(Settings(database_url=url, redis_url=server.url))
+        apply_test_config(runtime, CONFIG)
+        host_port = url.split("@", 1)[1].split("/", 1)[0]
+        proxy = TcpProxy(host_port.split(":")[0], int(host_port.split(":")[1]))
+        procs = KlaxonProcesses(url, server.url, Path(logs), extra_env={"KLAXON_SWEEPER_PERIOD": "1"})
+        try:
+            for name in ("worker-a", "worker-b"):
+                procs.start(name, "worker", env=worker_env(procs, proxy))
+            time.sleep(4)
+            run_load(runtime, procs, args.incidents)
+            if not args.skip_faults:
+                print("faults (each on a fresh wave of ladders whose level 2 falls due during the fault):", flush=True)
+                for name in ("sigkill_worker", "flushall_redis", "scheduler_killed", "database_down"):
+                    run_fault(runtime, procs, name, args.fault_incidents, server, proxy)
+        finally:
+            procs.stop_all()
+            proxy.close()
+            runtime.close()
+
+
+if __name__ == "__main__":
+    main()
