@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 from sqlmodel import col, select
 
-from app.models import ConsoleMessage, Notification
+from app.clock import utc_now
+from app.models import ConsoleMessage, Incident, Notification
 from tests.support.config import apply_test_config
 from tests.support.faults import FAULTS
 from tests.support.processes import KlaxonProcesses, wait_for
@@ -25,6 +27,7 @@ KEY = "e" * 32
 INCIDENTS = 8
 LEVELS = 3
 SWEEPER_PERIOD = 1.0
+STEP = timedelta(seconds=3)
 FAST_LADDER = f"""
 users:
   - {{id: alice, name: Alice, slack_user_id: UA, notify: [{{channel: slack, after: 0s}}]}}
@@ -59,6 +62,15 @@ class Ladders:
     def sent(self) -> list[Notification]:
         with self.runtime.session() as session:
             return list(session.exec(select(Notification).where(col(Notification.status) == "sent")).all())
+
+    def worst_delay_after(self, cleared_at: datetime) -> float:
+        """Seconds from when each page could first go out (its level's due time, or the fault
+        clearing if later) to when it went out; the worst of them."""
+        with self.runtime.session() as session:
+            rows = session.exec(select(Notification, Incident.created_at).join(Incident)
+                                .where(col(Notification.status) == "sent")).all()
+        return max((row.sent_at - max(created + STEP * (row.level - 1), cleared_at)).total_seconds()
+                   for row, created in rows if row.sent_at)
 
     def complete(self) -> bool:
         return len(self.sent()) >= INCIDENTS * LEVELS
@@ -99,14 +111,14 @@ def test_no_page_is_lost_or_doubled(fault: str, runtime: Any, klaxon: KlaxonProc
     time.sleep(1.5)  # mid-ladder: level 2 falls due in about 1.5 s
     clear = FAULTS[fault](klaxon=klaxon, redis_server=redis_server, proxy=proxy, sqlite_path=sqlite_path)
     clear()
-    cleared_at = time.monotonic()
+    cleared_at = utc_now()
     try:
         wait_for(ladders.complete, timeout=45, message=f"every page after {fault}")
-        recovered_in = time.monotonic() - cleared_at
         ladders.assert_exactly_once()
-        # the last level falls due 3-4.5 s after the fault clears; the sweeper adds at most its
-        # grace (2 s) and period (1 s) to whatever the fault made late
-        assert recovered_in < 4.5 + 2 + SWEEPER_PERIOD + 3, f"recovered in {recovered_in:.1f}s"
+        # A page whose wake-up the fault lost goes out once the sweeper finds it: within its grace
+        # (2 s) and period after it could first go out, plus a little for a loaded CI machine.
+        worst = ladders.worst_delay_after(cleared_at)
+        assert worst < 2 + SWEEPER_PERIOD + 2.5, f"a page went out {worst:.1f}s after it could have"
     finally:
         if proxy is not None:
             proxy.close()
