@@ -123,6 +123,10 @@ def simulate_command(service_id: str, severity: str, at_text: str | None, as_jso
                    f"{page.channel:<6} {page.note}".rstrip())
 
 
+# Gunicorn's default line logs the query string, where calendar feed tokens travel: log the path only.
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
 @main.command("web")
 @click.option("--workers", type=int, default=None, help="Gunicorn worker processes (default: cores + 1).")
 @click.option("--threads", type=int, default=None, help="Threads per worker (default 4; 1 = the sync worker).")
@@ -136,7 +140,7 @@ def web_command(workers: int | None, threads: int | None) -> None:
     per_worker = threads or int(os.environ.get("WEB_THREADS", 4))
     worker_class = ["--worker-class", "gthread", "--threads", str(per_worker)] if per_worker > 1 else []
     args = ["gunicorn", "--bind", f"0.0.0.0:{settings.port}", "--workers", str(count), *worker_class,
-            "--access-logfile", "-", "--graceful-timeout", "20", "wsgi:app"]
+            "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT, "--graceful-timeout", "20", "wsgi:app"]
     os.execvp(sys.executable, [sys.executable, "-m", *args])
 
 

@@ -35,3 +35,13 @@ def test_alert_to_console_page_with_real_processes(runtime: Any, klaxon: KlaxonP
         ("slack", "#checkout-alerts"), ("slack", oncall), ("sms", oncall)]
     page = requests.get(f"{klaxon.base_url}/", timeout=5).text
     assert "Checkout latency high" in page
+
+
+def test_access_log_leaves_query_strings_out(runtime: Any, klaxon: KlaxonProcesses) -> None:
+    """Calendar feed tokens travel in the query string; the access log must not keep them."""
+    apply_test_config(runtime)
+    klaxon.start_web()
+    answer = requests.get(f"{klaxon.base_url}/api/v1/schedules/checkout-primary.ics?token=klxf_1_sekrit", timeout=5)
+    assert answer.status_code == 401
+    wait_for(lambda: "checkout-primary.ics" in klaxon.logs(), timeout=10, message="the access log line")
+    assert "sekrit" not in klaxon.logs()
