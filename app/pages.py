@@ -5,13 +5,14 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from app.clock import isoformat
+from app.config_cache import get_row
 from app.models import Alert, Incident, Notification, Service, User
 from integrations.notifier import Page, Recipient
 
 
 def build_page(session: Session, incident: Incident, *, public_url: str = "", step_key: str | None = None) -> Page:
     """Everything a person needs to act on `incident`, from its latest alert and its step's pages."""
-    service = session.get(Service, incident.service_id)
+    service = get_row(session, Service, incident.service_id)
     latest = session.exec(
         select(Alert).where(col(Alert.incident_id) == incident.id).order_by(col(Alert.id).desc()).limit(1)
     ).first()
@@ -49,7 +50,7 @@ def build_recipient(session: Session, notification: Notification) -> Recipient:
     """The address of a notification's recipient: a user's contact details or a Slack channel."""
     if notification.recipient.startswith("slack:"):
         return Recipient(user_id=None, slack_channel=notification.recipient.split(":", 1)[1])
-    user = session.get(User, notification.user_id) if notification.user_id else None
+    user = get_row(session, User, notification.user_id) if notification.user_id else None
     if user is None:
         return Recipient(user_id=notification.user_id)
     return Recipient(

@@ -12,8 +12,10 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from app.config_cache import get_row
 from app.escalation import paging
 from app.escalation.stepping import Ladder, StepPlan, ladder_from_policy, plan_step
 from app.models import EscalationPolicy, Incident, IncidentTrigger
@@ -31,7 +33,7 @@ def new_token() -> str:
 
 def ladder_for(session: Session, incident: Incident) -> Ladder:
     """The incident's policy as a Ladder (an empty one when the policy is gone)."""
-    policy = session.get(EscalationPolicy, incident.escalation_policy_id) if incident.escalation_policy_id else None
+    policy = get_row(session, EscalationPolicy, incident.escalation_policy_id) if incident.escalation_policy_id else None
     if policy is None:
         return Ladder(())
     return ladder_from_policy(policy.levels, policy.repeat, policy.escalate_severities)
@@ -91,7 +93,11 @@ def run_step(session: Session, *, incident_id: int, token: str, step: int, now: 
     plan = plan_step(ladder, step, incident.severity, now)
     if plan is None or not _claim(session, incident_id, token, step, now, plan):
         return False
-    session.refresh(incident)
+    # The claim wrote these columns; tell the loaded row so, without reading it back.
+    for name, value in (("escalation_step", plan.next_step if plan.next_step is not None else step + 1),
+                        ("escalation_level", plan.level), ("next_escalation_at", plan.next_due_at),
+                        ("last_step_at", now)):
+        set_committed_value(incident, name, value)
     _page_from(session, incident, ladder, plan, now, actor=SYSTEM)
     return True
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from app.config_cache import get_row
 from app.errors import NotFound
 from app.models import User
 from app.oncall import oncall_users
@@ -35,7 +36,7 @@ def resolve_targets(session: Session, targets: tuple[str, ...] | list[str], at: 
     for target in targets:
         kind, _, name = target.partition(":")
         if kind == "user":
-            found = [name] if session.get(User, name) is not None else []
+            found = [name] if get_row(session, User, name) is not None else []
         elif kind == "schedule":
             try:
                 found = list(oncall_users(session, name, at))
