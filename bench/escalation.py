@@ -8,11 +8,14 @@ is broken mid-flight and the recovery time is how long after the fault cleared t
 was already due went out.
 
     python bench/escalation.py [--incidents 1000] [--fault-incidents 200] [--skip-faults]
+
+BENCH_SWEEPER_PERIOD=60 runs the same with the sweeper nearly off, to see what it costs under load.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -151,7 +154,7 @@ def main() -> None:
         apply_test_config(runtime, CONFIG)
         host_port = url.split("@", 1)[1].split("/", 1)[0]
         proxy = TcpProxy(host_port.split(":")[0], int(host_port.split(":")[1]))
-        procs = KlaxonProcesses(url, server.url, Path(logs), extra_env={"KLAXON_SWEEPER_PERIOD": "1"})
+        procs = KlaxonProcesses(url, server.url, Path(logs), extra_env={"KLAXON_SWEEPER_PERIOD": os.environ.get("BENCH_SWEEPER_PERIOD", "1")})
         try:
             for name in ("worker-a", "worker-b"):
                 procs.start(name, "worker", env=worker_env(procs, proxy))
