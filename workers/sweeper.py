@@ -15,14 +15,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from app.clock import utc_now
 from app.delivery import deliver, due_pending, reset_stuck
 from app.escalation import engine
+from app.models import Notification
+from app.queueing import CHANNELS, ESCALATION_QUEUE, delivery_queue
 from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 GRACE = timedelta(seconds=2)
+# While a queue holds a backlog its jobs are late, not lost: the sweeper then only takes what is
+# this overdue, instead of racing the workers for every row and adding to the load.
+BACKLOG_GRACE = timedelta(seconds=30)
 
 
 @dataclass
@@ -43,7 +50,8 @@ class SweepReport:
 def sweep_due_timers(runtime: Runtime, grace: timedelta = GRACE) -> SweepReport:
     """One sweep: overdue steps, overdue triggers, stuck and overdue outbox rows."""
     report = SweepReport()
-    cutoff = utc_now() - grace
+    busy = _busy_queues(runtime)
+    cutoff = utc_now() - (BACKLOG_GRACE if ESCALATION_QUEUE in busy else grace)
     with runtime.session() as session:
         due = engine.due_incidents(session, cutoff)
     for incident_id, token, step in due:
@@ -63,10 +71,31 @@ def sweep_due_timers(runtime: Runtime, grace: timedelta = GRACE) -> SweepReport:
         session.commit()
     with runtime.session() as session:
         overdue = due_pending(session, utc_now(), grace)
-    for notification_id, _channel in overdue:
+    for notification_id, channel in overdue:
+        if delivery_queue(channel) in busy and _overdue_by(runtime, notification_id) < BACKLOG_GRACE:
+            continue
         if deliver(runtime.session, runtime.notifiers, notification_id, utc_now, runtime.settings.public_url) != "skipped":
             report.deliveries += 1
     return report
+
+
+def _busy_queues(runtime: Runtime) -> set[str]:
+    """Queue suffixes with jobs waiting right now (none when Redis cannot say: then sweep everything)."""
+    try:
+        names = [ESCALATION_QUEUE] + [delivery_queue(c) for c in CHANNELS]
+        with runtime.redis.pipeline() as pipe:
+            for name in names:
+                pipe.llen(f"rq:queue:{runtime.settings.queue_prefix}-{name}")
+            lengths = pipe.execute()
+    except RedisError:
+        return set()
+    return {name for name, length in zip(names, lengths) if length}
+
+
+def _overdue_by(runtime: Runtime, notification_id: int) -> timedelta:
+    with runtime.session() as session:
+        row = session.get(Notification, notification_id)
+        return utc_now() - row.due_at if row is not None else timedelta(0)
 
 
 def run_sweeper(runtime: Runtime, period: float, burst: bool = False) -> None:
