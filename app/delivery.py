@@ -28,7 +28,7 @@ from app.models import ConsoleMessage, Incident, Notification, User
 from app.pages import build_page, build_recipient
 from app.queueing import DELIVER_JOB, PendingJob, defer_job, delivery_queue
 from app.timeline import SYSTEM, record
-from integrations.notifier import DeliveryReceipt, PermanentDeliveryError, TransientDeliveryError
+from integrations.notifier import DeliveryError, DeliveryReceipt, PermanentDeliveryError, TransientDeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +79,10 @@ def deliver(session_factory: Callable[[], Session], notifiers: dict[str, Any], n
         if claimed.channel == "slack" and not (claimed.recipient.slack_user_id or claimed.recipient.slack_channel):
             raise PermanentDeliveryError(f"{claimed.recipient.user_id} has no Slack user id")
         receipt = notifier.send(claimed.page, claimed.recipient)
-    except TransientDeliveryError as error:
-        return _with_db_retry(lambda: _record_failure(session_factory, notification_id, now(), error, transient=True))
-    except PermanentDeliveryError as error:
-        return _with_db_retry(lambda: _record_failure(session_factory, notification_id, now(), error, transient=False))
+    except (TransientDeliveryError, PermanentDeliveryError) as error:
+        failure: DeliveryError = error
+        return _with_db_retry(lambda: _record_failure(session_factory, notification_id, now(), failure,
+                                                      transient=isinstance(failure, TransientDeliveryError)))
 
     def record_sent() -> str:
         with session_factory() as session:
