@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -9,9 +10,11 @@ from sqlmodel import Session, col, select
 from app.classification import classification_policy
 from app.classifier import classify_event
 from app.clock import utc_now
-from app.config_cache import attach, cached, detached_copy
-from app.incidents import ingest
-from app.models import IntegrationKey, Service
+from app.config_cache import attach, cached, detached_copy, get_row
+from app.incidents import apply_status_event
+from app.ingest.store import ServiceRoute, store_trigger
+from app.models import EscalationPolicy, IntegrationKey, Service
+from app.queueing import defer_job
 from app.rate_limit import check_rate
 from app.runtime import Runtime
 from app.tokens import hash_secret
@@ -45,13 +48,30 @@ def _load_key(session: Session, key_hash: str) -> tuple[IntegrationKey, Service]
 
 
 def accept_event(session: Session, runtime: Runtime, key: IntegrationKey, event: InboundEvent) -> AcceptedEvent:
-    """Rate-limit, classify and store the event; returns after commit."""
+    """Rate-limit, classify and store the event; returns after commit.
+
+    A trigger takes the Core path of app.ingest.store (a handful of statements, paging left to the
+    worker); acknowledge and resolve events change an incident's status through the incident service.
+    """
     check_rate(runtime.redis, str(key.id), key.rate_limit or runtime.settings.default_rate_limit)
     service = session.get(Service, key.service_id)  # in the identity map since find_key: no query
     assert service is not None  # the foreign key guarantees it
-    classification = None
-    if event.action == "trigger":
-        classification = classify_event(classification_policy(session), event)
-    result = ingest(session, service=service, event=event, classification=classification, now=utc_now())
+    now = utc_now()
+    dedup_key = event.dedup_key or uuid.uuid4().hex
+    if event.action != "trigger":
+        incident_id = apply_status_event(session, service_id=service.id, event=event, dedup_key=dedup_key, now=now)
+        session.commit()
+        return AcceptedEvent(dedup_key, incident_id)
+    classification = classify_event(classification_policy(session), event)
+    stored = store_trigger(session.connection(), route=service_route(session, service), event=event,
+                           dedup_key=dedup_key, classification=classification, now=now)
+    for job in stored.jobs:
+        defer_job(session, job)
     session.commit()
-    return AcceptedEvent(result.dedup_key, result.incident_id)
+    return AcceptedEvent(dedup_key, stored.incident_id)
+
+
+def service_route(session: Session, service: Service) -> ServiceRoute:
+    """The service's policy and open-time triggers, from the configuration cache."""
+    policy = get_row(session, EscalationPolicy, service.escalation_policy_id) if service.escalation_policy_id else None
+    return ServiceRoute(service.id, service.escalation_policy_id, tuple(policy.open_triggers) if policy else ())

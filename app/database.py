@@ -38,6 +38,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(timezone.utc)
 
 
+READ_ONLY = "klaxon_read_only"
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine for transactions that only read: on SQLite they take no write lock."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
 def make_engine(database_url: str) -> Engine:
     """An engine tuned for the backend: WAL and a busy timeout on SQLite, a pool on PostgreSQL."""
     if database_url.startswith("postgresql://"):
@@ -45,9 +53,11 @@ def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         engine = create_engine(database_url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN; take control so that every transaction
-        # starts with BEGIN IMMEDIATE and writers queue on the lock instead of failing to upgrade.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # pysqlite's own transaction handling defers BEGIN; take control so that every writing
+        # transaction starts with BEGIN IMMEDIATE and writers queue on the lock instead of failing to
+        # upgrade. Readers (an engine from `read_only`) begin deferred and never wait on a writer (WAL).
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(
+            "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"))
         return engine
     return create_engine(database_url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 

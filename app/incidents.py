@@ -7,18 +7,15 @@ people pressing the same button cause one change. Every change goes on the timel
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.classifier import Classification
-from app.config_cache import get_row
 from app.errors import BadRequest, Conflict, NotFound
 from app.escalation import engine
-from app.models import Alert, EscalationPolicy, Incident, Service, User
+from app.ingest.store import store_alert_only
+from app.models import EscalationPolicy, Incident, Service, User
 from app.timeline import record
 from integrations.inbound.event import InboundEvent
 
@@ -27,72 +24,24 @@ SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 MANUAL_ESCALATION_DEBOUNCE = timedelta(seconds=10)
 
 
-@dataclass(frozen=True)
-class IngestResult:
-    """What happened to one accepted event."""
-
-    dedup_key: str
-    incident_id: int | None
-    created: bool
-
-
-def ingest(session: Session, *, service: Service, event: InboundEvent, classification: Classification | None,
-           now: datetime) -> IngestResult:
-    """Store an accepted event and open, join, acknowledge or resolve the matching incident."""
-    dedup_key = event.dedup_key or uuid.uuid4().hex
+def apply_status_event(session: Session, *, service_id: str, event: InboundEvent, dedup_key: str,
+                       now: datetime) -> int | None:
+    """Store an acknowledge or resolve event and apply it to the open incident, if there is one
+    (none: accepted and ignored, as PagerDuty does). Returns that incident's id."""
     actor = f"integration:{event.integration}"
-    incident = _open_incident(session, service.id, dedup_key)
-    created = False
-    if event.action == "trigger" and incident is None:
-        assert classification is not None
-        incident, created = _open_or_join(session, service, event, dedup_key, classification, now)
-    alert = Alert(incident_id=incident.id if incident else None, service_id=service.id, received_at=now,
-                  integration=event.integration, action=event.action, dedup_key=dedup_key, summary=event.summary,
-                  source=event.source, severity=event.severity, labels=dict(event.labels),
-                  details=dict(event.details), links=list(event.links))
-    session.add(alert)
-    if incident is not None and not created:
-        if event.action == "trigger":
-            record(session, incident_id=incident.id or 0, kind="alert", actor=actor, at=now,
-                   detail=f"alert attached: {event.summary[:200]}")
-        elif event.action == "acknowledge":
-            _acknowledge(session, incident, actor=actor, now=now)
-        elif event.action == "resolve":
-            _resolve(session, incident, actor=actor, now=now)
-    return IngestResult(dedup_key, incident.id if incident else None, created)
+    incident = _open_incident(session, service_id, dedup_key)
+    store_alert_only(session.connection(), service_id=service_id, incident_id=incident.id if incident else None,
+                     event=event, dedup_key=dedup_key, now=now)
+    if incident is not None and event.action == "acknowledge":
+        _acknowledge(session, incident, actor=actor, now=now)
+    elif incident is not None and event.action == "resolve":
+        _resolve(session, incident, actor=actor, now=now)
+    return incident.id if incident else None
 
 
 def _open_incident(session: Session, service_id: str, dedup_key: str) -> Incident | None:
     return session.exec(select(Incident).where(
         col(Incident.service_id) == service_id, col(Incident.open_dedup_key) == dedup_key)).first()
-
-
-def _open_or_join(session: Session, service: Service, event: InboundEvent, dedup_key: str,
-                  classification: Classification, now: datetime) -> tuple[Incident, bool]:
-    """Open a new incident, or join the one a concurrent request opened first (the unique index decides)."""
-    incident = Incident(
-        service_id=service.id, title=event.summary[:1024], severity=classification.severity,
-        severity_rule=classification.rule, severity_reason=classification.reason, status="triggered",
-        dedup_key=dedup_key, open_dedup_key=dedup_key, created_at=now,
-        escalation_policy_id=service.escalation_policy_id,
-        details={"source": event.source, "labels": dict(event.labels)},
-    )
-    try:
-        with session.begin_nested():
-            session.add(incident)
-            session.flush()
-    except IntegrityError:
-        existing = _open_incident(session, service.id, dedup_key)
-        if existing is None:
-            raise
-        record(session, incident_id=existing.id or 0, kind="alert", actor=f"integration:{event.integration}",
-               at=now, detail=f"alert attached: {event.summary[:200]}")
-        return existing, False
-    record(session, incident_id=incident.id or 0, kind="triggered", actor=f"integration:{event.integration}", at=now,
-           detail=f"{classification.severity} ({classification.reason})")
-    get_row(session, EscalationPolicy, service.escalation_policy_id)  # the engine then reads it without a query
-    engine.start(session, incident, now)
-    return incident, True
 
 
 def declare(session: Session, *, service_id: str, title: str, severity: str, user_id: str, now: datetime) -> Incident:

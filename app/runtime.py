@@ -13,7 +13,7 @@ from redis import Redis
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.database import make_engine, new_session
+from app.database import make_engine, new_session, read_only
 from app.queueing import JobDispatcher, bind_dispatcher
 from app.settings import Settings
 
@@ -40,9 +40,10 @@ class Runtime:
         redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
         return cls(settings, engine, redis, JobDispatcher(redis, settings.queue_prefix))
 
-    def session(self) -> Session:
-        """A new session whose deferred jobs are enqueued after it commits."""
-        return bind_dispatcher(new_session(self.engine), self.dispatcher)
+    def session(self, *, reading: bool = False) -> Session:
+        """A new session whose deferred jobs are enqueued after it commits (`reading`: one that only
+        reads, which on SQLite waits on no writer)."""
+        return bind_dispatcher(new_session(read_only(self.engine) if reading else self.engine), self.dispatcher)
 
     @property
     def notifiers(self) -> dict[str, "Notifier"]:

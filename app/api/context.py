@@ -23,7 +23,7 @@ def runtime() -> Runtime:
 def db() -> Session:
     """The request's session (closed at teardown; rolled back unless committed)."""
     if "db_session" not in g:
-        g.db_session = runtime().session()
+        g.db_session = runtime().session(reading=request.method in ("GET", "HEAD"))
     return g.db_session  # type: ignore[no-any-return]
 
 

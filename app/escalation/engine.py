@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from app.change_feed import incident_changed
 from app.config_cache import get_row
 from app.escalation import paging
 from app.escalation.stepping import Ladder, StepPlan, ladder_from_policy, plan_step
@@ -91,15 +92,41 @@ def run_step(session: Session, *, incident_id: int, token: str, step: int, now: 
         return False
     ladder = ladder_for(session, incident)
     plan = plan_step(ladder, step, incident.severity, now)
-    if plan is None or not _claim(session, incident_id, token, step, now, plan):
+    first = step == 0 and incident.escalation_round == 0 and incident.escalation_level == 0
+    if plan is None:
+        # Nothing to page (a policy without levels): disarm the timer so no sweep finds it again.
+        if _disarm(session, incident_id, token, step, now) and first:
+            _announce(session, incident, now)
+        return False
+    if not _claim(session, incident_id, token, step, now, plan):
         return False
     # The claim wrote these columns; tell the loaded row so, without reading it back.
     for name, value in (("escalation_step", plan.next_step if plan.next_step is not None else step + 1),
                         ("escalation_level", plan.level), ("next_escalation_at", plan.next_due_at),
                         ("last_step_at", now)):
         set_committed_value(incident, name, value)
+    if first:
+        _announce(session, incident, now)
     _page_from(session, incident, ladder, plan, now, actor=SYSTEM)
     return True
+
+
+def _announce(session: Session, incident: Incident, now: datetime) -> None:
+    """Step 0 of an incident opened by an alert: tell the channels that show incidents (the service's
+    Slack channel, a major-incident channel). The intake wrote its "triggered" line and left this here."""
+    incident_changed(session, incident, kind="triggered", actor=SYSTEM,
+                     detail=f"{incident.severity} ({incident.severity_reason})", now=now)
+
+
+def _disarm(session: Session, incident_id: int, token: str, step: int, now: datetime) -> bool:
+    """Clear a due timer whose step has nothing to run (compare-and-set, like a claim)."""
+    result = session.execute(
+        update(Incident)
+        .where(col(Incident.id) == incident_id, col(Incident.escalation_token) == token)
+        .where(col(Incident.escalation_step) == step, col(Incident.next_escalation_at) <= now)
+        .values(next_escalation_at=None)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def escalate_now(session: Session, incident: Incident, *, actor: str, now: datetime) -> bool:

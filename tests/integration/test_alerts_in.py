@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import func, select
 
 from app.models import Alert, Incident
-from tests.support.config import CHECKOUT_KEY, PAYMENTS_KEY, apply_test_config, pd_trigger
+from tests.support.config import CHECKOUT_KEY, PAYMENTS_KEY, apply_test_config, pd_trigger, run_first_steps
 
 
 @pytest.fixture
@@ -242,3 +242,37 @@ def test_grafana_invalid_body_is_400(configured: Any) -> None:
     response = configured.post(f"/integrations/grafana/{CHECKOUT_KEY}", json={"status": "firing"})
     assert response.status_code == 400
     assert response.json["error"]
+
+
+def test_the_intake_stores_the_alert_and_leaves_paging_to_the_worker(configured: Any, runtime: Any) -> None:
+    """Storing an alert never depends on paging: the request commits the incident, its alert and its
+    timeline line, and queues the wake-up of step 0; nobody is paged inside the request."""
+    from rq import Queue
+
+    from app.models import Notification, TimelineEntry
+
+    assert configured.post("/v2/enqueue", json=pd_trigger(dedup_key="k1")).status_code == 202
+    assert (count(runtime, Incident), count(runtime, Alert), count(runtime, Notification)) == (1, 1, 0)
+    with runtime.session() as session:
+        incident = session.exec(select(Incident)).one()
+        kinds = [e.kind for e in session.exec(select(TimelineEntry)).all()]
+    assert kinds == ["triggered"]
+    assert incident.next_escalation_at == incident.created_at and incident.escalation_step == 0
+    assert len(Queue("klaxon-escalation", connection=runtime.redis)) == 1
+    run_first_steps(runtime)
+    assert count(runtime, Notification) > 0
+
+
+def test_a_lost_step_zero_wakeup_is_run_by_the_sweeper(configured: Any, runtime: Any) -> None:
+    from datetime import timedelta
+
+    from app.models import Notification
+    from workers.sweeper import sweep_due_timers
+
+    assert configured.post("/v2/enqueue", json=pd_trigger(dedup_key="k1")).status_code == 202
+    runtime.redis.flushall()  # the wake-up is gone
+    report = sweep_due_timers(runtime, grace=timedelta(0))
+    assert report.steps == 1
+    with runtime.session() as session:
+        levels = {n.level for n in session.exec(select(Notification)).all()}
+    assert 1 in levels

@@ -9,12 +9,14 @@ from sqlmodel import select
 
 from app.models import ConsoleMessage, Incident, Notification
 from app.queueing import DELIVER_JOB, PendingJob, defer_job
-from tests.support.config import apply_test_config, pd_trigger, run_jobs
+from tests.support.config import apply_test_config, pd_trigger, run_jobs, run_first_steps
 
 
 def test_incident_pages_level_one_through_the_console_outbox(runtime: Any, client: Any) -> None:
     apply_test_config(runtime)
     assert client.post("/v2/enqueue", json=pd_trigger(dedup_key="k1")).status_code == 202
+    run_first_steps(runtime)  # step 0 runs in the worker, right after the intake commits
+
     def user_pages() -> list[Notification]:
         with runtime.session() as session:
             rows = session.exec(select(Notification).order_by(Notification.id)).all()
@@ -67,6 +69,7 @@ def test_second_delivery_of_the_same_row_sends_nothing(runtime: Any, client: Any
 
     apply_test_config(runtime)
     client.post("/v2/enqueue", json=pd_trigger(dedup_key="k1"))
+    run_first_steps(runtime)
     with runtime.session() as session:
         first = session.exec(select(Notification).where(Notification.recipient.startswith("user:"))  # type: ignore[attr-defined]
                              .order_by(Notification.id)).first()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.config import apply_test_config, make_token, pd_trigger
+from tests.support.config import apply_test_config, make_token, pd_trigger, run_first_steps
 
 
 @pytest.fixture
@@ -27,6 +27,7 @@ def responder(runtime: Any) -> dict[str, str]:
 
 def open_incident(api: Any, dedup_key: str = "k1", severity: str = "critical") -> int:
     api.post("/v2/enqueue", json=pd_trigger(dedup_key=dedup_key, severity=severity))
+    run_first_steps(api.application.extensions["klaxon"])
     return 1 if dedup_key == "k1" else 0
 
 

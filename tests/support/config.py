@@ -99,3 +99,14 @@ def run_jobs(runtime: Any) -> None:
 
     queues = [Queue(name, connection=runtime.redis) for name in queue_names(runtime.settings.queue_prefix)]
     SimpleWorker(queues, connection=runtime.redis).work(burst=True, with_scheduler=False, logging_level="WARNING")
+
+
+def run_first_steps(runtime: Any) -> None:
+    """Run the escalation jobs queued now, not the deliveries: step 0 of an incident opened by an
+    alert runs in the worker, right after the intake commits."""
+    from rq import Queue, SimpleWorker
+
+    from app.queueing import ESCALATION_QUEUE
+
+    queue = Queue(f"{runtime.settings.queue_prefix}-{ESCALATION_QUEUE}", connection=runtime.redis)
+    SimpleWorker([queue], connection=runtime.redis).work(burst=True, with_scheduler=False, logging_level="WARNING")

@@ -13,7 +13,7 @@ from app.clock import utc_now
 from app.models import Incident, Notification, ScheduleOverride
 from schedules import oncall_at, shifts_between
 from tests.integration.schedules_app.support import iso, stored_schedule, utc
-from tests.support.config import pd_trigger
+from tests.support.config import pd_trigger, run_first_steps
 
 OVERRIDES = "/api/v1/schedules/checkout-primary/overrides"
 
@@ -173,10 +173,12 @@ def test_an_override_changes_who_gets_paged(api: Any, commander: dict[str, str],
     body = {"user": "gina", "start": hours_from_now(-0.5), "end": hours_from_now(1)}
     override_id = api.post(OVERRIDES, json=body, headers=commander).json["id"]
     assert api.post("/v2/enqueue", json=pd_trigger(dedup_key="covered")).status_code == 202
+    run_first_steps(runtime)
     assert level_one_users(runtime) == {"gina"}
 
     assert api.delete(f"{OVERRIDES}/{override_id}", headers=commander).status_code == 204
     assert api.post("/v2/enqueue", json=pd_trigger(dedup_key="after-delete")).status_code == 202
+    run_first_steps(runtime)
     assert level_one_users(runtime, dedup_key="after-delete") == set(scheduled)
 
 

@@ -15,7 +15,7 @@ from rq.job import Job
 from sqlmodel import col, select
 
 from app.models import Incident, Notification, TimelineEntry
-from tests.support.config import CHECKOUT_KEY, pd_trigger
+from tests.support.config import CHECKOUT_KEY, pd_trigger, run_first_steps
 
 SIGNING_SECRET = "8f742231b10e8888abcd99edcba85a5e"
 LEGACY_KEY = "abcdefabcdefabcdefabcdefabcdef12"
@@ -69,6 +69,7 @@ def trigger(client: Any, summary: str = "Checkout 5xx above 2%", *, severity: st
     body["links"] = list(LINKS)
     response = client.post("/v2/enqueue", json=body)
     assert response.status_code == 202, response.get_json()
+    run_first_steps(client.application.extensions["klaxon"])
     return latest_incident_id(client)
 
 

@@ -11,7 +11,7 @@ from twilio.request_validator import RequestValidator
 from app.delivery import deliver
 from app.models import Incident, Notification, TimelineEntry, User
 from tests.fakes.twilio_api import AUTH_TOKEN
-from tests.support.config import CHECKOUT_KEY, pd_trigger
+from tests.support.config import CHECKOUT_KEY, pd_trigger, run_first_steps
 
 PUBLIC_URL = "https://klaxon.example.com/oncall"  # the proxy strips /oncall before the app sees it
 FROM_NUMBER = "+15005550006"
@@ -73,6 +73,7 @@ def trigger(client: Any, dedup_key: str, *, severity: str = "critical", summary:
     """Open an incident through the PagerDuty endpoint; its id."""
     response = client.post("/v2/enqueue", json=pd_trigger(summary, dedup_key=dedup_key, severity=severity))
     assert response.status_code == 202, response.get_json()
+    run_first_steps(client.application.extensions["klaxon"])
     return incident_id_for(client, dedup_key)
 
 

@@ -1,0 +1,130 @@
+"""Storing one accepted trigger with a few Core statements: open or join its incident, keep the alert.
+
+The request does only what must be durable before it answers 202: the alert row, the incident it
+opened or joined, one timeline line and the new incident's open-time trigger timers. Step 0 (who is
+on call, the outbox rows, the Slack channel post) runs in a worker right after commit, woken by a job
+(so storing an alert never depends on paging succeeding); `next_escalation_at = created_at` lets the
+sweeper run it if that wake-up is lost (DESIGN rules 1, 2 and 4).
+
+Dedup is the database's: `INSERT ... ON CONFLICT (service_id, open_dedup_key) DO NOTHING` either
+opens the incident or finds the open one. Joining reads the open row `FOR SHARE` on PostgreSQL, so a
+resolve running at the same moment either finishes first (and the next trigger opens a new incident)
+or waits for this alert; SQLite's single writer (BEGIN IMMEDIATE) gives the same order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from app.classifier import Classification
+from app.models import Alert, Incident, IncidentTrigger, TimelineEntry
+from app.queueing import ESCALATE_JOB, ESCALATION_QUEUE, FIRE_TRIGGER_JOB, PendingJob
+from integrations.inbound.event import InboundEvent
+
+INCIDENT: Table = Incident.__table__  # type: ignore[attr-defined]
+ALERT: Table = Alert.__table__  # type: ignore[attr-defined]
+TIMELINE: Table = TimelineEntry.__table__  # type: ignore[attr-defined]
+TRIGGER: Table = IncidentTrigger.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class StoredTrigger:
+    """Where one trigger went, and the jobs to enqueue once it commits."""
+
+    incident_id: int
+    created: bool
+    jobs: tuple[PendingJob, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServiceRoute:
+    """What the store needs of the service an event arrived on (read from the configuration cache)."""
+
+    service_id: str
+    escalation_policy_id: str | None
+    open_triggers: tuple[dict[str, Any], ...]
+
+
+def store_trigger(conn: Connection, *, route: ServiceRoute, event: InboundEvent, dedup_key: str,
+                  classification: Classification, now: datetime) -> StoredTrigger:
+    """Open the incident for `dedup_key` or join the open one; store the alert and its timeline line."""
+    actor = f"integration:{event.integration}"
+    while True:
+        opened = _open(conn, route, event, dedup_key, classification, now)
+        if opened is not None:
+            jobs = _arm_triggers(conn, route, opened[0], classification.severity, now)
+            _timeline(conn, opened[0], "triggered", actor, f"{classification.severity} ({classification.reason})", now)
+            _store_alert(conn, route.service_id, opened[0], event, dedup_key, now)
+            wake = PendingJob(ESCALATION_QUEUE, ESCALATE_JOB, (opened[0], opened[1], 0), now)
+            return StoredTrigger(opened[0], True, (wake, *jobs))
+        joined = open_incident_id(conn, route.service_id, dedup_key, lock=True)
+        if joined is not None:
+            _timeline(conn, joined, "alert", actor, f"alert attached: {event.summary[:200]}", now)
+            _store_alert(conn, route.service_id, joined, event, dedup_key, now)
+            return StoredTrigger(joined, False)
+        # The open incident was resolved between the two statements: open a new one.
+
+
+def open_incident_id(conn: Connection, service_id: str, dedup_key: str, *, lock: bool = False) -> int | None:
+    """The id of the open incident for (service, dedup key), locked against a concurrent resolve."""
+    query = select(INCIDENT.c.id).where(INCIDENT.c.service_id == service_id, INCIDENT.c.open_dedup_key == dedup_key)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    found = conn.execute(query).scalar()
+    return None if found is None else int(found)
+
+
+def store_alert_only(conn: Connection, *, service_id: str, incident_id: int | None, event: InboundEvent,
+                     dedup_key: str, now: datetime) -> None:
+    """Keep an acknowledge or resolve event as received (with its incident, when there is one)."""
+    _store_alert(conn, service_id, incident_id, event, dedup_key, now)
+
+
+def _open(conn: Connection, route: ServiceRoute, event: InboundEvent, dedup_key: str,
+          classification: Classification, now: datetime) -> tuple[int, str] | None:
+    """Insert the incident unless the unique index already holds an open one: (id, token) or None."""
+    token = uuid.uuid4().hex
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(INCIDENT).values(
+        service_id=route.service_id, title=event.summary[:1024], severity=classification.severity,
+        severity_rule=classification.rule, severity_reason=classification.reason, status="triggered",
+        dedup_key=dedup_key, open_dedup_key=dedup_key, created_at=now,
+        escalation_policy_id=route.escalation_policy_id, escalation_level=0, escalation_step=0,
+        escalation_round=0, escalation_token=token, next_escalation_at=now,
+        details={"source": event.source, "labels": dict(event.labels)},
+    ).on_conflict_do_nothing(index_elements=["service_id", "open_dedup_key"]).returning(INCIDENT.c.id)
+    found = conn.execute(statement).scalar()
+    return None if found is None else (int(found), token)
+
+
+def _arm_triggers(conn: Connection, route: ServiceRoute, incident_id: int, severity: str,
+                  now: datetime) -> list[PendingJob]:
+    """The open-time trigger timers of a new incident, counted from its creation (DESIGN rule 7)."""
+    jobs = []
+    for index, rule in enumerate(route.open_triggers):
+        if severity not in (rule.get("severities") or [severity]):
+            continue
+        due_at = now + timedelta(seconds=int(rule["after_seconds"]))
+        trigger_id = conn.execute(TRIGGER.insert().values(incident_id=incident_id, trigger_index=index,
+                                                          due_at=due_at).returning(TRIGGER.c.id)).scalar_one()
+        jobs.append(PendingJob(ESCALATION_QUEUE, FIRE_TRIGGER_JOB, (int(trigger_id),), due_at))
+    return jobs
+
+
+def _timeline(conn: Connection, incident_id: int, kind: str, actor: str, detail: str, now: datetime) -> None:
+    conn.execute(TIMELINE.insert().values(incident_id=incident_id, at=now, kind=kind, actor=actor, detail=detail))
+
+
+def _store_alert(conn: Connection, service_id: str, incident_id: int | None, event: InboundEvent, dedup_key: str,
+                 now: datetime) -> None:
+    conn.execute(ALERT.insert().values(
+        incident_id=incident_id, service_id=service_id, received_at=now, integration=event.integration,
+        action=event.action, dedup_key=dedup_key, summary=event.summary, source=event.source,
+        severity=event.severity, labels=dict(event.labels), details=dict(event.details), links=list(event.links)))
