@@ -1,43 +1,57 @@
-"""What the benchmarks share: a private Redis, a fresh SQLite or PostgreSQL database, real processes."""
+"""What the benchmarks share: a private Redis, a fresh SQLite or PostgreSQL database, real processes.
+
+`klaxon_stack()` sets up a Klaxon the way a user would, through the contract only (`klaxon db
+upgrade`, `klaxon apply`, `klaxon token create`, `klaxon web`, `klaxon worker`), so the benchmarks
+keep working while the internals change.
+"""
 
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import psycopg
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.migrate import upgrade  # noqa: E402
-from tests.support.redis_server import RedisServer  # noqa: E402
+from tests.support.processes import KlaxonProcesses  # noqa: E402
+from tests.support.redis_server import RedisServer, free_port  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("KLAXON_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @contextmanager
 def database(kind: str) -> Iterator[str]:
-    """A fresh, migrated database URL of `kind` (sqlite or postgresql), removed afterwards."""
+    """A fresh database URL of `kind` (sqlite or postgresql) migrated by `klaxon db upgrade`, removed afterwards."""
     if kind == "sqlite":
         with tempfile.TemporaryDirectory(prefix="klaxon-bench-") as folder:
             url = f"sqlite:///{folder}/klaxon.db"
-            upgrade(url)
+            klaxon("db", "upgrade", database_url=url)
             yield url
         return
+    with postgres_database() as url:
+        klaxon("db", "upgrade", database_url=url)
+        yield url
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards."""
     name = f"klaxon_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     try:
-        upgrade(url)
-        yield url
+        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -62,9 +76,108 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
+def median(values: list[float]) -> float:
+    """The median, NaN when there is nothing."""
+    return statistics.median(values) if values else float("nan")
+
+
+def verdict(value: float, target: float, higher_is_better: bool = False) -> str:
+    """`ok` or `MISSED` against a target."""
+    met = value >= target if higher_is_better else value <= target
+    return "ok" if met else "MISSED"
+
+
 def klaxon_command() -> str:
     """The `klaxon` console script of this virtualenv."""
     return str(Path(sys.executable).parent / "klaxon")
+
+
+def klaxon(*args: str, database_url: str, redis_url: str = "redis://127.0.0.1:9/0") -> str:
+    """Run `klaxon ARGS` against a database; its standard output."""
+    env = os.environ | {"DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    done = subprocess.run([klaxon_command(), *args], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"klaxon {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def commit() -> str:
+    """The commit measured (with `+changes` when the tree has uncommitted changes outside bench/);
+    KLAXON_BENCH_COMMIT names it for a tree exported without .git."""
+    if os.environ.get("KLAXON_BENCH_COMMIT"):
+        return os.environ["KLAXON_BENCH_COMMIT"]
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", ".", ":!bench"], cwd=ROOT,
+                           capture_output=True, text=True)
+    return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
+
+
+@dataclass
+class Klaxon:
+    """One Klaxon under test: database, private Redis, processes and an admin API token."""
+
+    kind: str
+    database_url: str
+    redis: RedisServer
+    processes: KlaxonProcesses
+    token: str
+
+    @property
+    def base_url(self) -> str:
+        """http://127.0.0.1:<port> of `klaxon web`."""
+        return self.processes.base_url
+
+    def start_web(self) -> None:
+        """`klaxon web` with its production defaults, on a free port; waits for /healthz."""
+        self.processes.web_port = free_port()
+        env = self.processes.env() | {"PORT": str(self.processes.web_port)}
+        self.processes.start("web", "web", env=env)
+        self.processes.wait_http(f"{self.base_url}/healthz", timeout=60)
+
+    def start_worker(self, name: str = "worker") -> None:
+        """One `klaxon worker` (its RQ workers, scheduler and sweeper)."""
+        self.processes.start(name, "worker")
+
+    def web_server(self) -> str:
+        """What `klaxon web` runs, as its command line shows (gunicorn or granian, workers, threads)."""
+        process = self.processes.processes["web"]
+        try:
+            words = [w for w in Path(f"/proc/{process.pid}/cmdline").read_text().split("\0") if w]
+        except OSError:
+            return "klaxon web"
+        shown, skip = [], False
+        for word in words[1:]:
+            if skip or word == "-m":
+                skip = False
+                continue
+            if word.startswith(("--access-log", "--bind", "--graceful")):
+                skip = "=" not in word
+                continue
+            shown.append(word)
+        return " ".join(shown)
+
+
+@contextmanager
+def klaxon_stack(kind: str, config: str, *, extra_env: dict[str, str] | None = None) -> Iterator[Klaxon]:
+    """A fresh database of `kind` with `config` applied, a private Redis and an admin token; no process
+    runs until the benchmark starts one."""
+    with database(kind) as url, redis() as server, tempfile.TemporaryDirectory(prefix="klaxon-bench-") as folder:
+        config_file = Path(folder) / "klaxon.yaml"
+        config_file.write_text(config)
+        klaxon("apply", str(config_file), database_url=url, redis_url=server.url)
+        admin = config_admin(config)
+        token = klaxon("token", "create", "--user", admin, "--role", "admin",
+                       database_url=url, redis_url=server.url).strip().splitlines()[-1]
+        processes = KlaxonProcesses(url, server.url, Path(folder), extra_env=dict(extra_env or {}))
+        try:
+            yield Klaxon(kind, url, server, processes, token)
+        finally:
+            processes.stop_all()
+
+
+def config_admin(config: str) -> str:
+    """The first user id of a configuration: the benchmarks' API tokens act as that user."""
+    return str(yaml.safe_load(config)["users"][0]["id"])
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -1,182 +1,148 @@
-"""Ingest benchmark: alerts per second accepted through POST /v2/enqueue, p50 and p99 latency.
+"""Ingest benchmark: PagerDuty v2 triggers accepted per second through POST /v2/enqueue, p50 and p99
+latency, on PostgreSQL and on SQLite, with Alertmanager taking the same load beside it.
 
-Served the way production serves it (`klaxon web`: gunicorn), on SQLite and on PostgreSQL, with
-concurrent keep-alive clients in separate processes, half new dedup keys and half repeats of a
-small pool (alert storms attach to open incidents). The load generator shares the machine's cores
-with the server, so the figures are a floor for a server with its own cores.
+`klaxon web` as production runs it (its own defaults), the worker stopped during the load; wrk
+drives 8 keep-alive connections, one trigger per request, half new dedup keys and half from a small
+pool (an alert storm attaching to open incidents). Klaxon on both databases and Alertmanager run
+side by side and the timed runs go round them in turn, so the noise of the shared machine falls on
+all alike: figures are medians over the rounds, ratios the median of each round's ratio. Each round
+also paces Alertmanager to that round's Klaxon PostgreSQL rate, for latency at the same rate. Then,
+with the worker running, every accepted event is read back through GET /api/v1/incidents/<id>.
+Targets: at least 1,000/s on PostgreSQL and 500/s on SQLite, p99 at most 50 ms.
 
-    python bench/ingest.py [--seconds 10] [--clients 32] [--web-workers N]
+    python bench/ingest.py [--seconds 5] [--runs 3] [--connections 8] [--pool 50]
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
-import multiprocessing
-import os
-import random
-import resource
-import subprocess
 import sys
-import time
+from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import database, klaxon_command, percentile, redis, stop  # noqa: E402
-from tests.support.config import CHECKOUT_KEY, apply_test_config  # noqa: E402
-from tests.support.processes import KlaxonProcesses  # noqa: E402
-from tests.support.redis_server import free_port  # noqa: E402
+from bench import alertmanager as am  # noqa: E402
+from bench.api import ReadBack, read_back  # noqa: E402
+from bench.harness import Klaxon, commit, klaxon_stack, verdict  # noqa: E402
+from bench.wrk import Load, Target, median_of, median_ratio, merged_accepted, runs_text  # noqa: E402
+
+KEY = "benchingest000000000000000000000"
+SERVICE = "storm"
+CONFIG = f"""
+users:
+  - {{id: rita, name: Rita Responder, phone: "+14155550199", notify: [{{channel: sms, after: 0s}}]}}
+escalation_policies:
+  - id: storm
+    levels:
+      - {{targets: [user:rita], escalate_after: 30m}}
+services:
+  - id: {SERVICE}
+    name: Storm
+    escalation_policy: storm
+    integration_keys:
+      - {{name: bench, key: "{KEY}"}}
+"""
+TARGETS = {"postgresql": 1000.0, "sqlite": 500.0}
+P99_TARGET_MS = 50.0
+AM = "alertmanager"
 
 
-def client_process(port: int, threads: int, seconds: float, seed: int, out: "multiprocessing.Queue[object]") -> None:
-    """Post triggers from `threads` keep-alive connections for `seconds`; report latencies."""
-    import threading
-
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    deadline = time.monotonic() + seconds
-
-    def run(thread_seed: int) -> None:
-        rng = random.Random(thread_seed)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine: list[float] = []
-        failed = 0
-        while time.monotonic() < deadline:
-            repeated = rng.random() < 0.5
-            key = f"storm-{rng.randrange(50)}" if repeated else f"new-{thread_seed}-{rng.getrandbits(48):x}"
-            body = json.dumps({"routing_key": CHECKOUT_KEY, "event_action": "trigger", "dedup_key": key,
-                               "payload": {"summary": f"latency high on {key}", "source": "bench",
-                                           "severity": rng.choice(["critical", "error", "warning", "info"])}})
-            started = time.perf_counter()
-            try:
-                conn.request("POST", "/v2/enqueue", body, {"Content-Type": "application/json"})
-                response = conn.getresponse()
-                response.read()
-                ok = response.status == 202
-            except (OSError, http.client.HTTPException):
-                ok = False
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            if ok:
-                mine.append(time.perf_counter() - started)
-            else:
-                failed += 1
-        with lock:
-            latencies.extend(mine)
-            errors[0] += failed
-
-    workers = [threading.Thread(target=run, args=(seed * 1000 + i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    out.put((latencies, errors[0], usage.ru_utime + usage.ru_stime))
+def timed_rounds(targets: list[Target], args: argparse.Namespace,
+                 warmups: dict[str, Load]) -> tuple[dict[str, list[Load]], list[Load]]:
+    """Warm-ups, then rounds of one run per target plus Alertmanager paced to that round's PostgreSQL rate."""
+    for n, target in enumerate(targets):
+        warmups[target.label] = target.run(2, f"{target.label[:2]}{n}-w")
+    loads: dict[str, list[Load]] = {target.label: [] for target in targets}
+    paced: list[Load] = []
+    for round_ in range(args.runs):
+        for n, target in enumerate(targets):
+            loads[target.label].append(target.run(args.seconds, f"{target.label[:2]}{n}-{round_}"))
+        if "postgresql" in loads and AM in loads:
+            rate = loads["postgresql"][-1].events_per_second
+            am_target = next(t for t in targets if t.label == AM)
+            pace = replace(am_target, delay_ms=max(1, round(args.connections * 1000 / max(rate, 1))))
+            paced.append(pace.run(args.seconds, f"pa-{round_}"))
+    return loads, paced
 
 
-def _process_cpu() -> dict[int, tuple[int, str, float]]:
-    """pid -> (parent pid, command name, CPU seconds so far) for every process on the machine."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    table = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                text = stat.read()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2:].split()
-        table[int(entry)] = (int(fields[1]), text[text.index("(") + 1:text.rindex(")")],
-                             (int(fields[11]) + int(fields[12])) / ticks)
-    return table
+def print_figures(loads: dict[str, list[Load]], paced: list[Load]) -> None:
+    for kind in ("postgresql", "sqlite"):
+        if kind in loads:
+            runs = loads[kind]
+            rate, p99 = median_of(runs, "events_per_second"), median_of(runs, "p99_ms")
+            print(f"  Klaxon, {kind:<12} {rate:7.0f} triggers/s ({verdict(rate, TARGETS[kind], True)}: >= "
+                  f"{TARGETS[kind]:.0f})  p50 {median_of(runs, 'p50_ms'):7.1f} ms  p99 {p99:7.1f} ms "
+                  f"({verdict(p99, P99_TARGET_MS)}: <= 50)  [runs: {runs_text(runs)}; wrk used "
+                  f"{median_of(runs, 'wrk_cores'):.2f} cores]", flush=True)
+    if AM in loads:
+        runs = loads[AM]
+        print(f"  {am.version()}, POST /api/v2/alerts, same load: {median_of(runs, 'events_per_second'):7.0f} "
+              f"alerts/s  p50 {median_of(runs, 'p50_ms'):7.1f} ms  p99 {median_of(runs, 'p99_ms'):7.1f} ms  "
+              f"[runs: {runs_text(runs)}]", flush=True)
+    if paced:
+        print(f"  Alertmanager paced to each round's Klaxon PostgreSQL rate: {median_of(paced, 'events_per_second'):7.0f} "
+              f"alerts/s  p50 {median_of(paced, 'p50_ms'):7.1f} ms  p99 {median_of(paced, 'p99_ms'):7.1f} ms", flush=True)
 
 
-def _machine_busy() -> float:
-    """CPU seconds spent busy (all cores) since boot."""
-    with open("/proc/stat") as stat:
-        values = [int(v) for v in stat.readline().split()[1:]]
-    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+def print_ratios(loads: dict[str, list[Load]], paced: list[Load]) -> None:
+    if AM not in loads:
+        return
+    parts = [f"{kind} {median_ratio(loads[kind], loads[AM], 'events_per_second'):.3f}x"
+             for kind in ("postgresql", "sqlite") if kind in loads]
+    line = "  ratio Klaxon/Alertmanager (median of the rounds' ratios): throughput under the same load " + ", ".join(parts)
+    if paced:
+        pg = loads["postgresql"]
+        line += (f"; latency at the same rate (PostgreSQL): p50 {median_ratio(pg, paced, 'p50_ms'):.1f}x, "
+                 f"p99 {median_ratio(pg, paced, 'p99_ms'):.1f}x")
+    print(line, flush=True)
 
 
-def _cpu_split(before: dict[int, tuple[int, str, float]], after: dict[int, tuple[int, str, float]],
-               web_pid: int) -> dict[str, float]:
-    """CPU seconds used during the run by the web server (master and workers) and by PostgreSQL."""
-    def used(pid: int) -> float:
-        return after[pid][2] - (before[pid][2] if pid in before else 0.0)
-
-    web = [pid for pid, (ppid, _, _) in after.items() if pid == web_pid or ppid == web_pid]
-    postgres = [pid for pid, (_, name, _) in after.items() if name.startswith("postgres")]
-    return {"web": sum(used(pid) for pid in web), "postgres": sum(used(pid) for pid in postgres)}
-
-
-def run_one(kind: str, seconds: float, clients: int, web_workers: int, web_threads: int) -> dict[str, float]:
-    """Benchmark one database backend; returns the figures."""
-    with database(kind) as url, redis() as server:
-        from app.runtime import Runtime
-        from app.settings import Settings
-
-        runtime = Runtime.from_settings(Settings(database_url=url, redis_url=server.url))
-        apply_test_config(runtime)
-        runtime.close()
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TWILIO_"))}
-        env.update(DATABASE_URL=url, REDIS_URL=server.url, PORT=str(port))
-        log = open(os.devnull, "wb")
-        web = subprocess.Popen([klaxon_command(), "web", "--workers", str(web_workers), "--threads", str(web_threads)],
-                               env=env, stdout=log, stderr=log)
-        try:
-            KlaxonProcesses(url, server.url, Path("/tmp")).wait_http(f"http://127.0.0.1:{port}/healthz")
-            processes = 4
-            queue: multiprocessing.Queue[object] = multiprocessing.Queue()
-            procs = [multiprocessing.Process(target=client_process,
-                                             args=(port, max(1, clients // processes), seconds, i + 1, queue))
-                     for i in range(processes)]
-            cpu_before, busy_before = _process_cpu(), _machine_busy()
-            started = time.monotonic()
-            for proc in procs:
-                proc.start()
-            results = [queue.get() for _ in procs]
-            elapsed = time.monotonic() - started
-            split = _cpu_split(cpu_before, _process_cpu(), web.pid)
-            busy = _machine_busy() - busy_before
-            for proc in procs:
-                proc.join()
-        finally:
-            stop(web)
-    latencies = [lat for lats, _, _ in results for lat in lats]  # type: ignore[union-attr]
-    errors = sum(err for _, err, _ in results)  # type: ignore[misc]
-    clients_cpu = sum(cpu for _, _, cpu in results)  # type: ignore[misc]
-    per_alert = 1000 / max(1, len(latencies))
-    other = busy - split["web"] - split["postgres"] - clients_cpu
-    return {"accepted": len(latencies), "errors": errors, "rate": len(latencies) / elapsed,
-            "p50_ms": percentile(latencies, 0.50) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000,
-            "web_ms": split["web"] * per_alert, "pg_ms": split["postgres"] * per_alert,
-            "clients_ms": clients_cpu * per_alert, "other_share": other / max(busy, 1e-9)}
+def print_read_back(kind: str, accepted_total: int, back: ReadBack, lost: int, extra: int) -> None:
+    doubled = sum(1 for n in back.incidents_per_key.values() if n > 1)
+    print(f"  read back, {kind:<12} {accepted_total} events answered 202 (warm-up included); {sum(back.stored.values())} "
+          f"in the `alerts` of {back.read} incidents: lost {lost} ({verdict(lost, 0)}), stored but unanswered when wrk "
+          f"stopped {extra}, dedup keys with two open incidents {doubled}" + (f"; {back.note}" if back.note else ""),
+          flush=True)
 
 
 def main() -> None:
-    """Run both backends and print the figures."""
+    """Klaxon on PostgreSQL and SQLite and Alertmanager under the same load; figures, ratios, read-back."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--web-workers", type=int, default=(os.cpu_count() or 1) + 1)
-    parser.add_argument("--web-threads", type=int, default=4)
-    parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--pool", type=int, default=50, help="repeated dedup keys per run")
+    parser.add_argument("--only", choices=["postgresql", "sqlite"], help="one database, no Alertmanager")
     args = parser.parse_args()
-    print(f"ingest: POST /v2/enqueue, {args.clients} keep-alive clients, {args.seconds:.0f}s per backend, "
-          f"klaxon web with {args.web_workers} gunicorn workers x {args.web_threads} threads, {os.cpu_count()} cores shared with the clients")
-    for kind in ([args.only] if args.only else ["sqlite", "postgresql"]):
-        figures = run_one(kind, args.seconds, args.clients, args.web_workers, args.web_threads)
-        print(f"  {kind:<10} {figures['rate']:8.0f} alerts/s accepted  p50 {figures['p50_ms']:6.1f} ms  "
-              f"p99 {figures['p99_ms']:6.1f} ms  ({int(figures['accepted'])} accepted, {int(figures['errors'])} errors)",
-              flush=True)
-        print(f"  {'':<10} CPU per accepted alert: web {figures['web_ms']:.2f} ms, PostgreSQL {figures['pg_ms']:.2f} ms, "
-              f"load generator {figures['clients_ms']:.2f} ms; other processes used "
-              f"{figures['other_share']:.0%} of the busy CPU", flush=True)
+    kinds = [args.only] if args.only else ["postgresql", "sqlite"]
+    print(f"ingest (commit {commit()}): POST /v2/enqueue, one PagerDuty v2 trigger per request, {args.connections} "
+          f"keep-alive connections (wrk), half new dedup keys and half from a pool of {args.pool}; "
+          f"{args.runs} rounds of {args.seconds:g}s runs after a 2s warm-up; worker stopped during the load", flush=True)
+    with ExitStack() as stack:
+        stacks: dict[str, Klaxon] = {}
+        targets = []
+        for kind in kinds:
+            stacks[kind] = stack.enter_context(klaxon_stack(kind, CONFIG))
+            stacks[kind].start_web()
+            targets.append(Target(kind, f"{stacks[kind].base_url}/v2/enqueue", "pagerduty", KEY,
+                                  args.connections, pool=args.pool))
+        if not args.only:
+            base = stack.enter_context(am.alertmanager())
+            targets.append(Target(AM, f"{base}/api/v2/alerts", "alertmanager", connections=args.connections,
+                                  pool=args.pool))
+        print(f"  klaxon web ran: {stacks[kinds[0]].web_server()}", flush=True)
+        warmups: dict[str, Load] = {}
+        loads, paced = timed_rounds(targets, args, warmups)
+        print_figures(loads, paced)
+        print_ratios(loads, paced)
+        for kind, klaxon in stacks.items():
+            klaxon.start_worker()
+        for kind, klaxon in stacks.items():
+            accepted = merged_accepted([warmups[kind], *loads[kind]])
+            back = read_back(klaxon.base_url, klaxon.token, SERVICE, accepted)
+            print_read_back(kind, sum(accepted.values()), back, back.lost(accepted), back.extra(accepted))
 
 
 if __name__ == "__main__":
