@@ -12,6 +12,7 @@ from app.classifier import classify_event
 from app.clock import utc_now
 from app.config_cache import attach, cached, detached_copy, get_row
 from app.incidents import apply_status_event
+from app.ingest.batch import store_trigger_batch
 from app.ingest.store import ServiceRoute, store_trigger
 from app.models import EscalationPolicy, IntegrationKey, Service
 from app.queueing import defer_job
@@ -69,6 +70,34 @@ def accept_event(session: Session, runtime: Runtime, key: IntegrationKey, event:
         defer_job(session, job)
     session.commit()
     return AcceptedEvent(dedup_key, stored.incident_id)
+
+
+def accept_batch(session: Session, runtime: Runtime, key: IntegrationKey, events: list[InboundEvent]) -> list[str]:
+    """Store a batch of events all or nothing, in order; returns their dedup keys after commit. A batch
+    of triggers takes the bulk path; one with acknowledge or resolve events applies them one by one."""
+    check_rate(runtime.redis, str(key.id), key.rate_limit or runtime.settings.default_rate_limit, events=len(events))
+    service = session.get(Service, key.service_id)
+    assert service is not None
+    now = utc_now()
+    route = service_route(session, service)
+    policy = classification_policy(session)
+    keys = [event.dedup_key or uuid.uuid4().hex for event in events]
+    if all(event.action == "trigger" for event in events):
+        stored = store_trigger_batch(session.connection(), route=route, events=events, dedup_keys=keys,
+                                     classifications=[classify_event(policy, event) for event in events], now=now)
+        jobs = list(stored.jobs)
+    else:
+        jobs = []
+        for event, dedup_key in zip(events, keys):
+            if event.action == "trigger":
+                jobs += store_trigger(session.connection(), route=route, event=event, dedup_key=dedup_key,
+                                      classification=classify_event(policy, event), now=now).jobs
+            else:
+                apply_status_event(session, service_id=service.id, event=event, dedup_key=dedup_key, now=now)
+    for job in jobs:
+        defer_job(session, job)
+    session.commit()
+    return keys
 
 
 def service_route(session: Session, service: Service) -> ServiceRoute:

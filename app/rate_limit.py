@@ -30,8 +30,8 @@ def parse_rate_limit(spec: str) -> tuple[int, int]:
     return int(match.group(1)), _WINDOW[match.group(2)]
 
 
-def check_rate(redis: Redis, key_id: str, spec: str | None, now: float | None = None) -> None:
-    """Count one request for `key_id`; raise RateLimited when over `spec`. Redis down = no limit."""
+def check_rate(redis: Redis, key_id: str, spec: str | None, now: float | None = None, *, events: int = 1) -> None:
+    """Count `events` for `key_id`; raise RateLimited when over `spec`. Redis down = no limit."""
     if not spec:
         return
     limit, window = parse_rate_limit(spec)
@@ -40,7 +40,7 @@ def check_rate(redis: Redis, key_id: str, spec: str | None, now: float | None = 
     name = f"klaxon:rate:{key_id}:{bucket}"
     try:
         pipe = redis.pipeline()
-        pipe.incr(name)
+        pipe.incrby(name, events)
         pipe.expire(name, window + 1)
         count = int(pipe.execute()[0])
     except RedisError:

@@ -45,6 +45,20 @@ def escalate(incident_id: int, token: str, step: int) -> str:
         return "ran" if ran else "stale"
 
 
+def escalate_many(wakeups: list[tuple[int, str, int]]) -> dict[str, int]:
+    """Run many (incident id, token, step) wake-ups: step 0 of the incidents a batch intake opened.
+    Each runs in its own transaction, as `escalate` would, so one failure pages everyone else."""
+    outcomes: dict[str, int] = {}
+    for incident_id, token, step in wakeups:
+        try:
+            outcome = escalate(incident_id, token, step)
+        except Exception:  # noqa: BLE001 - the timer stays due; the sweeper runs it again
+            log.exception("step %s of incident %s failed; the sweeper will retry it", step, incident_id)
+            outcome = "failed"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
 def fire_open_trigger(trigger_id: int) -> str:
     """Fire an open-time trigger if it is due and unfired."""
     runtime = get_runtime()

@@ -13,10 +13,11 @@ from typing import Any, Callable
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.alerts_in import AcceptedEvent, accept_event, find_key
+from app.alerts_in import AcceptedEvent, accept_batch, accept_event, find_key
 from app.api.context import db, runtime
 from app.errors import KlaxonError, NotFound, PayloadTooLarge, RateLimited
-from integrations.inbound import InvalidEvent, parse_alertmanager, parse_generic, parse_grafana, parse_pagerduty
+from integrations.inbound import (InvalidEvent, parse_alertmanager, parse_generic, parse_generic_batch, parse_grafana,
+                                  parse_pagerduty)
 from integrations.inbound.event import InboundEvent
 
 bp = Blueprint("inbound", __name__)
@@ -96,3 +97,18 @@ def grafana(key: str) -> Any:
 def generic(key: str) -> Any:
     """Klaxon's own simple JSON event."""
     return _webhook(parse_generic, key)
+
+
+@bp.post("/integrations/generic/<key>/batch")
+def generic_batch(key: str) -> Any:
+    """Up to 1,000 generic events in one request, all or nothing (CONTRACT section 8)."""
+    try:
+        body = _read_json()
+        found = find_key(db(), key)
+        if found is None:
+            raise NotFound("unknown integration key")
+        events = parse_generic_batch(body)
+        dedup_keys = accept_batch(db(), runtime(), found, events)
+    except InvalidEvent as error:
+        return jsonify({"error": str(error), "detail": {"errors": error.errors}}), 400
+    return jsonify({"accepted": len(dedup_keys), "dedup_keys": dedup_keys}), 202

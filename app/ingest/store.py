@@ -64,7 +64,7 @@ def store_trigger(conn: Connection, *, route: ServiceRoute, event: InboundEvent,
             _store_alert(conn, route.service_id, opened[0], event, dedup_key, now)
             wake = PendingJob(ESCALATION_QUEUE, ESCALATE_JOB, (opened[0], opened[1], 0), now)
             return StoredTrigger(opened[0], True, (wake, *jobs))
-        joined = open_incident_id(conn, route.service_id, dedup_key, lock=True)
+        joined = open_incident_id(conn, route.service_id, dedup_key, lock=True)  # resolving? wait for it
         if joined is not None:
             _timeline(conn, joined, "alert", actor, f"alert attached: {event.summary[:200]}", now)
             _store_alert(conn, route.service_id, joined, event, dedup_key, now)
@@ -90,41 +90,67 @@ def store_alert_only(conn: Connection, *, service_id: str, incident_id: int | No
 def _open(conn: Connection, route: ServiceRoute, event: InboundEvent, dedup_key: str,
           classification: Classification, now: datetime) -> tuple[int, str] | None:
     """Insert the incident unless the unique index already holds an open one: (id, token) or None."""
-    token = uuid.uuid4().hex
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(INCIDENT).values(
+    values = incident_values(route, event, dedup_key, classification, now)
+    statement = insert_incidents(conn, [values]).returning(INCIDENT.c.id)
+    found = conn.execute(statement).scalar()
+    return None if found is None else (int(found), values["escalation_token"])
+
+
+def incident_values(route: ServiceRoute, event: InboundEvent, dedup_key: str, classification: Classification,
+                    now: datetime) -> dict[str, Any]:
+    """The row of a new incident opened by `event`, its step 0 due at once with a fresh token."""
+    return dict(
         service_id=route.service_id, title=event.summary[:1024], severity=classification.severity,
         severity_rule=classification.rule, severity_reason=classification.reason, status="triggered",
         dedup_key=dedup_key, open_dedup_key=dedup_key, created_at=now,
         escalation_policy_id=route.escalation_policy_id, escalation_level=0, escalation_step=0,
-        escalation_round=0, escalation_token=token, next_escalation_at=now,
+        escalation_round=0, escalation_token=uuid.uuid4().hex, next_escalation_at=now,
         details={"source": event.source, "labels": dict(event.labels)},
-    ).on_conflict_do_nothing(index_elements=["service_id", "open_dedup_key"]).returning(INCIDENT.c.id)
-    found = conn.execute(statement).scalar()
-    return None if found is None else (int(found), token)
+    )
+
+
+def insert_incidents(conn: Connection, rows: list[dict[str, Any]]) -> Any:
+    """INSERT of new incidents that skips every (service, dedup key) already open (the unique index)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(INCIDENT).values(rows).on_conflict_do_nothing(index_elements=["service_id", "open_dedup_key"])
 
 
 def _arm_triggers(conn: Connection, route: ServiceRoute, incident_id: int, severity: str,
                   now: datetime) -> list[PendingJob]:
     """The open-time trigger timers of a new incident, counted from its creation (DESIGN rule 7)."""
-    jobs = []
-    for index, rule in enumerate(route.open_triggers):
-        if severity not in (rule.get("severities") or [severity]):
-            continue
-        due_at = now + timedelta(seconds=int(rule["after_seconds"]))
-        trigger_id = conn.execute(TRIGGER.insert().values(incident_id=incident_id, trigger_index=index,
-                                                          due_at=due_at).returning(TRIGGER.c.id)).scalar_one()
-        jobs.append(PendingJob(ESCALATION_QUEUE, FIRE_TRIGGER_JOB, (int(trigger_id),), due_at))
-    return jobs
+    return arm_triggers(conn, route, [(incident_id, severity)], now)
+
+
+def arm_triggers(conn: Connection, route: ServiceRoute, incidents: list[tuple[int, str]],
+                 now: datetime) -> list[PendingJob]:
+    """Arm the open-time triggers of new (incident id, severity)s in one statement; their wake-ups."""
+    rows = [dict(incident_id=incident_id, trigger_index=index, due_at=now + timedelta(seconds=int(rule["after_seconds"])))
+            for incident_id, severity in incidents for index, rule in enumerate(route.open_triggers)
+            if severity in (rule.get("severities") or [severity])]
+    if not rows:
+        return []
+    armed = conn.execute(TRIGGER.insert().values(rows).returning(TRIGGER.c.id, TRIGGER.c.due_at)).all()
+    return [PendingJob(ESCALATION_QUEUE, FIRE_TRIGGER_JOB, (int(trigger_id),), due_at) for trigger_id, due_at in armed]
 
 
 def _timeline(conn: Connection, incident_id: int, kind: str, actor: str, detail: str, now: datetime) -> None:
-    conn.execute(TIMELINE.insert().values(incident_id=incident_id, at=now, kind=kind, actor=actor, detail=detail))
+    conn.execute(TIMELINE.insert().values(timeline_values(incident_id, kind, actor, detail, now)))
+
+
+def timeline_values(incident_id: int, kind: str, actor: str, detail: str, now: datetime) -> dict[str, Any]:
+    """One timeline row."""
+    return dict(incident_id=incident_id, at=now, kind=kind, actor=actor, detail=detail)
 
 
 def _store_alert(conn: Connection, service_id: str, incident_id: int | None, event: InboundEvent, dedup_key: str,
                  now: datetime) -> None:
-    conn.execute(ALERT.insert().values(
-        incident_id=incident_id, service_id=service_id, received_at=now, integration=event.integration,
-        action=event.action, dedup_key=dedup_key, summary=event.summary, source=event.source,
-        severity=event.severity, labels=dict(event.labels), details=dict(event.details), links=list(event.links)))
+    conn.execute(ALERT.insert().values(alert_values(service_id, incident_id, event, dedup_key, now)))
+
+
+def alert_values(service_id: str, incident_id: int | None, event: InboundEvent, dedup_key: str,
+                 now: datetime) -> dict[str, Any]:
+    """The alert row of an accepted event, kept as received."""
+    return dict(incident_id=incident_id, service_id=service_id, received_at=now, integration=event.integration,
+                action=event.action, dedup_key=dedup_key, summary=event.summary, source=event.source,
+                severity=event.severity, labels=dict(event.labels), details=dict(event.details),
+                links=list(event.links))

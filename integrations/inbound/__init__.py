@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from integrations.inbound.alertmanager import parse_alertmanager
 from integrations.inbound.event import InboundEvent, InvalidEvent
-from integrations.inbound.generic import parse_generic
+from integrations.inbound.generic import parse_generic, parse_generic_batch
 from integrations.inbound.grafana import parse_grafana
 from integrations.inbound.pagerduty import parse_pagerduty
 
@@ -27,6 +27,7 @@ __all__ = [
     "WEBHOOK_PARSERS",
     "parse_alertmanager",
     "parse_generic",
+    "parse_generic_batch",
     "parse_grafana",
     "parse_pagerduty",
 ]

@@ -136,3 +136,32 @@ def _text(body: dict[str, object], key: str, errors: list[str]) -> str | None:
         errors.append(f"{key}: must be a string, got {json_type(value)}")
         return None
     return value if value and value.strip() else None
+
+
+MAX_BATCH = 1000
+
+
+def parse_generic_batch(body: object) -> list[InboundEvent]:
+    """Validate `{"events": [...]}` (1 to 1,000 generic events), all or nothing: InvalidEvent names
+    every bad field by its index (`events[3].summary: ...`)."""
+    if not isinstance(body, dict) or set(body) != {"events"}:
+        problem = 'body: must be a JSON object with one field, "events"'
+        raise InvalidEvent(f"invalid batch: {problem}", [problem])
+    items = body["events"]
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+        got = f"{len(items)} events" if isinstance(items, list) else json_type(items)
+        problem = f"events: must be an array of 1 to {MAX_BATCH} events, got {got}"
+        raise InvalidEvent(f"invalid batch: {problem}", [problem])
+    events: list[InboundEvent] = []
+    errors: list[str] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append(f"events[{index}]: must be a JSON object, got {json_type(item)}")
+            continue
+        try:
+            events.append(parse_generic(item))
+        except InvalidEvent as error:
+            errors.extend(f"events[{index}].{problem}" for problem in error.errors)
+    if errors:
+        raise InvalidEvent(f"invalid batch: {'; '.join(errors[:20])}", errors)
+    return events

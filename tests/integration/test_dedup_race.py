@@ -35,3 +35,30 @@ def test_concurrent_triggers_with_one_dedup_key_open_one_incident(runtime: Any, 
         # one page per (step, user, channel), however many alerts raced in
         rows = session.exec(select(Notification.recipient, Notification.channel)).all()
         assert len(rows) == len(set(rows))
+
+
+def test_concurrent_batches_sharing_keys_open_one_incident_per_key_and_never_deadlock(runtime: Any,
+                                                                                      flask_app: Any) -> None:
+    """Batches that share dedup keys, listed in different orders, race: one incident per key, every
+    event kept (keys are inserted in sorted order, so PostgreSQL's row locks never cross)."""
+    apply_test_config(runtime)
+    start = threading.Barrier(6)
+    answers: list[int] = []
+
+    def post(seed: int) -> None:
+        keys = [f"k{(seed * 7 + i) % 20}" for i in range(40)]
+        body = {"events": [{"summary": f"s{seed}", "dedup_key": key} for key in (keys if seed % 2 else keys[::-1])]}
+        client = flask_app.test_client()
+        start.wait()
+        answers.append(client.post("/integrations/generic/0123456789abcdef0123456789abcdef/batch",
+                                   json=body).status_code)
+
+    threads = [threading.Thread(target=post, args=(seed,)) for seed in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [202] * 6
+    with runtime.session() as session:
+        assert session.exec(select(func.count()).select_from(Incident)).one() == 20
+        assert session.exec(select(func.count()).select_from(Alert)).one() == 240
