@@ -1,4 +1,4 @@
-"""WSGI entry point: `gunicorn wsgi:app` (what `klaxon web` runs)."""
+"""WSGI entry point: `granian --interface wsgi wsgi:app` (what `klaxon web` runs)."""
 
 from app.factory import create_app
 

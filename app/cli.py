@@ -123,24 +123,23 @@ def simulate_command(service_id: str, severity: str, at_text: str | None, as_jso
                    f"{page.channel:<6} {page.note}".rstrip())
 
 
-# Gunicorn's default line logs the query string, where calendar feed tokens travel: log the path only.
-ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# Log the path only: calendar feed tokens travel in query strings.
+ACCESS_LOG_FORMAT = '%(addr)s [%(time)s] "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).1fms'
 
 
 @main.command("web")
-@click.option("--workers", type=int, default=None, help="Gunicorn worker processes (default: cores + 1).")
-@click.option("--threads", type=int, default=None, help="Threads per worker (default 4; 1 = the sync worker).")
+@click.option("--workers", type=int, default=None, help="Worker processes (default: one per core, at most 4).")
+@click.option("--threads", type=int, default=None, help="Request threads per worker (default 8).")
 def web_command(workers: int | None, threads: int | None) -> None:
-    """Serve the web app with gunicorn (production WSGI server)."""
+    """Serve the web app with granian's WSGI server (chosen by bench/wsgi_servers.py)."""
     settings = Settings.from_env()
-    # A request is CPU-bound Python; more processes than cores + 1 only add memory and database
-    # connections (measured with bench/ingest.py: 2-5 workers serve the same). Threads keep monitoring
-    # tools' keep-alive connections open and cover slow clients and the database round trips.
-    count = workers or int(os.environ.get("WEB_CONCURRENCY", (os.cpu_count() or 1) + 1))
-    per_worker = threads or int(os.environ.get("WEB_THREADS", 4))
-    worker_class = ["--worker-class", "gthread", "--threads", str(per_worker)] if per_worker > 1 else []
-    args = ["gunicorn", "--bind", f"0.0.0.0:{settings.port}", "--workers", str(count), *worker_class,
-            "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT, "--graceful-timeout", "20", "wsgi:app"]
+    # A request is CPU-bound Python: a process per core. Threads cover the database round trips and
+    # keep monitoring tools' keep-alive connections open; granian's Rust front end holds idle ones.
+    count = workers or int(os.environ.get("WEB_CONCURRENCY", min(4, os.cpu_count() or 1)))
+    per_worker = threads or int(os.environ.get("WEB_THREADS", 8))
+    args = ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", str(settings.port),
+            "--workers", str(count), "--blocking-threads", str(per_worker), "--respawn-failed-workers",
+            "--workers-kill-timeout", "20", "--access-log", "--access-log-fmt", ACCESS_LOG_FORMAT, "wsgi:app"]
     os.execvp(sys.executable, [sys.executable, "-m", *args])
 
 
