@@ -59,7 +59,9 @@ def make_engine(database_url: str) -> Engine:
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(
             "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"))
         return engine
-    return create_engine(database_url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping (a round trip per checkout): after a server restart the first statement fails,
+    # SQLAlchemy then invalidates the whole pool, and the next checkout connects afresh.
+    return create_engine(database_url, pool_size=10, max_overflow=20)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

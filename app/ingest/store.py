@@ -91,8 +91,7 @@ def _open(conn: Connection, route: ServiceRoute, event: InboundEvent, dedup_key:
           classification: Classification, now: datetime) -> tuple[int, str] | None:
     """Insert the incident unless the unique index already holds an open one: (id, token) or None."""
     values = incident_values(route, event, dedup_key, classification, now)
-    statement = insert_incidents(conn, [values]).returning(INCIDENT.c.id)
-    found = conn.execute(statement).scalar()
+    found = conn.execute(_OPEN_ONE[conn.dialect.name == "postgresql"], values).scalar()
     return None if found is None else (int(found), values["escalation_token"])
 
 
@@ -112,7 +111,15 @@ def incident_values(route: ServiceRoute, event: InboundEvent, dedup_key: str, cl
 def insert_incidents(conn: Connection, rows: list[dict[str, Any]]) -> Any:
     """INSERT of new incidents that skips every (service, dedup key) already open (the unique index)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(INCIDENT).values(rows).on_conflict_do_nothing(index_elements=["service_id", "open_dedup_key"])
+    return dialect.insert(INCIDENT).values(rows).on_conflict_do_nothing(index_elements=_DEDUP_INDEX)
+
+
+_DEDUP_INDEX = ["service_id", "open_dedup_key"]
+_ARM = TRIGGER.insert().returning(TRIGGER.c.id, TRIGGER.c.due_at, sort_by_parameter_order=True)
+# Built once, values bound at execution, so SQLAlchemy compiles each statement once per process.
+_OPEN_ONE = {postgres: (postgresql if postgres else sqlite).insert(INCIDENT)
+             .on_conflict_do_nothing(index_elements=_DEDUP_INDEX).returning(INCIDENT.c.id)
+             for postgres in (False, True)}
 
 
 def _arm_triggers(conn: Connection, route: ServiceRoute, incident_id: int, severity: str,
@@ -129,12 +136,12 @@ def arm_triggers(conn: Connection, route: ServiceRoute, incidents: list[tuple[in
             if severity in (rule.get("severities") or [severity])]
     if not rows:
         return []
-    armed = conn.execute(TRIGGER.insert().values(rows).returning(TRIGGER.c.id, TRIGGER.c.due_at)).all()
+    armed = conn.execute(_ARM, rows).all()
     return [PendingJob(ESCALATION_QUEUE, FIRE_TRIGGER_JOB, (int(trigger_id),), due_at) for trigger_id, due_at in armed]
 
 
 def _timeline(conn: Connection, incident_id: int, kind: str, actor: str, detail: str, now: datetime) -> None:
-    conn.execute(TIMELINE.insert().values(timeline_values(incident_id, kind, actor, detail, now)))
+    conn.execute(TIMELINE.insert(), timeline_values(incident_id, kind, actor, detail, now))
 
 
 def timeline_values(incident_id: int, kind: str, actor: str, detail: str, now: datetime) -> dict[str, Any]:
@@ -144,7 +151,7 @@ def timeline_values(incident_id: int, kind: str, actor: str, detail: str, now: d
 
 def _store_alert(conn: Connection, service_id: str, incident_id: int | None, event: InboundEvent, dedup_key: str,
                  now: datetime) -> None:
-    conn.execute(ALERT.insert().values(alert_values(service_id, incident_id, event, dedup_key, now)))
+    conn.execute(ALERT.insert(), alert_values(service_id, incident_id, event, dedup_key, now))
 
 
 def alert_values(service_id: str, incident_id: int | None, event: InboundEvent, dedup_key: str,
