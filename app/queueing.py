@@ -28,11 +28,12 @@ ESCALATE_JOB = "workers.jobs.escalate"
 ESCALATE_MANY_JOB = "workers.jobs.escalate_many"
 FIRE_TRIGGER_JOB = "workers.jobs.fire_open_trigger"
 DELIVER_JOB = "workers.jobs.deliver_notification"
+DELIVER_MANY_JOB = "workers.jobs.deliver_notifications"
 SLACK_SYNC_JOB = "workers.slack_jobs.sync_incident"
 SLACK_OPEN_CHANNEL_JOB = "workers.slack_jobs.open_incident_channel"
 SLACK_TELL_JOB = "workers.slack_jobs.tell_user"
-JOB_NAMES = (ESCALATE_JOB, ESCALATE_MANY_JOB, FIRE_TRIGGER_JOB, DELIVER_JOB, SLACK_SYNC_JOB, SLACK_OPEN_CHANNEL_JOB,
-             SLACK_TELL_JOB)
+JOB_NAMES = (ESCALATE_JOB, ESCALATE_MANY_JOB, FIRE_TRIGGER_JOB, DELIVER_JOB, DELIVER_MANY_JOB, SLACK_SYNC_JOB,
+             SLACK_OPEN_CHANNEL_JOB, SLACK_TELL_JOB)
 
 ESCALATION_QUEUE = "escalation"
 CHANNELS = ("slack", "sms", "voice")

@@ -82,3 +82,17 @@ def deliver_notification(notification_id: int) -> str:
     """Deliver one outbox row on its channel."""
     runtime = get_runtime()
     return deliver(runtime.session, runtime.notifiers, notification_id, utc_now, runtime.settings.public_url)
+
+
+def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
+    """Deliver several outbox rows of one channel, one after another, each claimed on its own; a
+    failure leaves that row to its retry or the sweeper and goes on with the rest."""
+    outcomes: dict[str, int] = {}
+    for notification_id in notification_ids:
+        try:
+            outcome = deliver_notification(notification_id)
+        except Exception:  # noqa: BLE001 - the row stays pending or leased; the sweeper finds it
+            log.exception("delivery of notification %s failed", notification_id)
+            outcome = "failed"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
