@@ -44,6 +44,11 @@ def queue_names(prefix: str) -> list[str]:
     return [f"{prefix}-{ESCALATION_QUEUE}"] + [f"{prefix}-deliver-{c}" for c in CHANNELS]
 
 
+def scheduler_wake_channel(prefix: str) -> str:
+    """The pub/sub channel that wakes every worker's scheduler when a job is scheduled."""
+    return f"{prefix}:scheduler-wake"
+
+
 def delivery_queue(channel: str) -> str:
     """The queue suffix for a delivery channel."""
     return f"deliver-{channel}"
@@ -84,6 +89,7 @@ class JobDispatcher:
         through `enqueue_many`, which, unlike `enqueue`, shares a pipeline without a MULTI of its own.
         """
         current = now or datetime.now(timezone.utc)
+        earliest: datetime | None = None
         try:
             with self.redis.pipeline() as pipe:
                 for job in jobs:
@@ -94,9 +100,13 @@ class JobDispatcher:
                         # RQ scores in whole seconds (up to a second early); the exact score lets
                         # workers.scheduling wake it on time.
                         pipe.zadd(ScheduledJobRegistry(queue=queue).key, {scheduled.id: job.at.timestamp()})
+                        earliest = job.at if earliest is None else min(earliest, job.at)
                     else:
                         data = Queue.prepare_data(job.func, job.args, timeout=_JOB_TIMEOUT, **_JOB_OPTIONS)
                         queue.enqueue_many([data], pipeline=pipe)
+                if earliest is not None:
+                    # A scheduler sleeps until the earliest due time it knows of; this one may be sooner.
+                    pipe.publish(scheduler_wake_channel(self.prefix), str(earliest.timestamp()))
                 pipe.execute()
         except Exception:  # noqa: BLE001 - the rows are committed; the sweeper recovers them
             log.warning("enqueue of %d jobs failed; the sweeper will pick them up", len(jobs), exc_info=True)

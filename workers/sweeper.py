@@ -9,11 +9,10 @@ Redis is healthy, the jobs do the work and the sweeper finds nothing.
 from __future__ import annotations
 
 import logging
-import signal
+import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -98,17 +97,11 @@ def _overdue_by(runtime: Runtime, notification_id: int) -> timedelta:
         return utc_now() - row.due_at if row is not None else timedelta(0)
 
 
-def run_sweeper(runtime: Runtime, period: float, burst: bool = False) -> None:
-    """Sweep every `period` seconds until SIGTERM/SIGINT (or once, with `burst`)."""
-    stopping = {"now": False}
-
-    def stop(*_: Any) -> None:
-        stopping["now"] = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+def run_sweeper(runtime: Runtime, period: float, *, burst: bool = False, stop: threading.Event | None = None) -> None:
+    """Sweep every `period` seconds until `stop` is set (or once, with `burst`)."""
+    stop = stop or threading.Event()
     log.info("sweeper started, every %.1fs", period)
-    while not stopping["now"]:
+    while not stop.is_set():
         started = time.monotonic()
         try:
             report = sweep_due_timers(runtime)
@@ -118,4 +111,4 @@ def run_sweeper(runtime: Runtime, period: float, burst: bool = False) -> None:
             log.exception("sweep failed; retrying in %.1fs", period)
         if burst:
             return
-        time.sleep(max(0.1, period - (time.monotonic() - started)))
+        stop.wait(max(0.1, period - (time.monotonic() - started)))

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from app.api.context import db, runtime
 from app.models import Incident, Notification
 from app.queueing import queue_names
+from app.worker_heartbeats import HEARTBEAT_TTL_SECONDS, live_workers
 
 bp = Blueprint("health", __name__)
 
@@ -23,7 +24,8 @@ def healthz() -> Any:
 
 @bp.get("/readyz")
 def readyz() -> Any:
-    """Ready when both the database and Redis answer; 503 naming what is down otherwise."""
+    """Ready when pages can go out: the database and Redis answer and some worker beats; else 503
+    naming what is missing."""
     checks: dict[str, str] = {}
     try:
         db().execute(text("SELECT 1"))
@@ -35,8 +37,19 @@ def readyz() -> Any:
         checks["redis"] = "ok"
     except Exception as error:  # noqa: BLE001
         checks["redis"] = f"down: {type(error).__name__}"
+    checks["workers"] = _workers_check() if checks["redis"] == "ok" else "unknown: Redis is down"
     ready = all(v == "ok" for v in checks.values())
     return jsonify({"status": "ready" if ready else "not ready", "checks": checks}), 200 if ready else 503
+
+
+def _workers_check() -> str:
+    """'ok' when at least one `klaxon worker` has beaten within its heartbeat's TTL."""
+    try:
+        if live_workers(runtime().redis, runtime().settings.queue_prefix):
+            return "ok"
+    except Exception as error:  # noqa: BLE001
+        return f"unknown: {type(error).__name__}"
+    return f"missing: no klaxon worker heartbeat in the last {HEARTBEAT_TTL_SECONDS}s"
 
 
 @bp.get("/metrics")

@@ -1,4 +1,4 @@
-"""End to end, with faults: real web, two workers (each with its RQ scheduler and sweeper), and short
+"""End to end, with faults: real web, two workers (each with its RQ scheduler and sweeper lanes), and short
 real ladders. Whatever breaks mid-ladder, every page goes out exactly once per (incident, level,
 user, channel), and the late ones go out within the sweeper period after the fault clears."""
 
@@ -102,9 +102,8 @@ def test_no_page_is_lost_or_doubled(fault: str, runtime: Any, klaxon: KlaxonProc
         worker_env["DATABASE_URL"] = settings.database_url.replace(host_port, f"127.0.0.1:{proxy.port}")
     worker_env["KLAXON_SWEEPER_PERIOD"] = str(SWEEPER_PERIOD)
     klaxon.start_web()
-    klaxon.start("worker-a", "worker", env=worker_env)
-    klaxon.start("worker-b", "worker", env=worker_env)
-    time.sleep(3)  # both workers up
+    klaxon.start_worker("worker-a", env=worker_env)
+    klaxon.start_worker("worker-b", env=worker_env)
     ladders = Ladders(runtime, klaxon)
     ladders.fire()
     wait_for(lambda: len(ladders.sent()) >= INCIDENTS, timeout=20, message="level 1 pages")

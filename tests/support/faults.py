@@ -13,9 +13,13 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from rq.scheduler import RQScheduler
+
+from app.queueing import queue_names
 from tests.support.processes import KlaxonProcesses
 from tests.support.redis_server import RedisServer
 from tests.support.tcp_proxy import TcpProxy
+from workers.scheduling import LOCK_TTL_SECONDS
 
 
 def descendants(pid: int) -> list[int]:
@@ -36,14 +40,6 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def cmdline(pid: int) -> str:
-    """The command line of `pid` (empty when it is gone)."""
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
 def sigkill_worker(klaxon: KlaxonProcesses, **_: Any) -> Callable[[], None]:
     """SIGKILL the whole process group of worker-a."""
     klaxon.kill("worker-a", signal.SIGKILL)
@@ -51,7 +47,7 @@ def sigkill_worker(klaxon: KlaxonProcesses, **_: Any) -> Callable[[], None]:
 
 
 def sigterm_worker(klaxon: KlaxonProcesses, **_: Any) -> Callable[[], None]:
-    """SIGTERM worker-a; it must finish its job, stop its children and exit 0."""
+    """SIGTERM worker-a; it must finish its jobs, stop its lanes and exit 0, leaving no process behind."""
     process = klaxon.processes["worker-a"]
     os.kill(process.pid, signal.SIGTERM)
     assert process.wait(timeout=30) == 0, "a SIGTERM'd worker finishes its job and exits cleanly"
@@ -65,12 +61,17 @@ def flush_redis(redis_server: RedisServer, **_: Any) -> Callable[[], None]:
     return lambda: None
 
 
-def kill_schedulers(klaxon: KlaxonProcesses, **_: Any) -> Callable[[], None]:
-    """SIGKILL every RQ scheduler process (the supervisors restart them)."""
-    for name in ("worker-a", "worker-b"):
-        for pid in descendants(klaxon.processes[name].pid):
-            if "workers.child scheduler" in cmdline(pid):
-                os.kill(pid, signal.SIGKILL)
+def kill_schedulers(redis_server: RedisServer, **_: Any) -> Callable[[], None]:
+    """The RQ scheduler holding every queue's lock dies without releasing them (its host is gone).
+
+    A scheduler is a thread of `klaxon worker` and cannot be killed alone; what its death leaves behind
+    is locks held under a name nobody runs. The live schedulers lose their locks at their next heartbeat
+    and can take them only when they expire: until then no scheduled wake-up is moved, and the sweeper
+    must run the steps and pages that fall due.
+    """
+    client = redis_server.client()
+    for queue in queue_names("klaxon"):
+        client.set(RQScheduler.get_locking_key(queue), "klaxon-lost-host-1-000000", ex=LOCK_TTL_SECONDS)
     return lambda: None
 
 

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from redis import Redis
 
+from app.settings import Settings
 from tests.support.redis_server import free_port
 
 KLAXON = str(Path(sys.executable).parent / "klaxon")
@@ -62,9 +64,31 @@ class KlaxonProcesses:
         self.start("web", "web", "--workers", "2", env=env)
         self.wait_http(f"{self.base_url}/healthz")
 
-    def start_worker(self, name: str = "worker") -> subprocess.Popen[bytes]:
-        """Start one `klaxon worker` (RQ workers, scheduler, sweeper)."""
-        return self.start(name, "worker")
+    def start_worker(self, name: str = "worker", env: dict[str, str] | None = None,
+                     timeout: float = 30) -> subprocess.Popen[bytes]:
+        """Start one `klaxon worker` (its RQ workers, scheduler and sweeper) and wait until it is ready:
+        its heartbeat is in Redis, so every lane runs and a page due now goes out."""
+        process = self.start(name, "worker", env=env)
+        self.wait_worker_ready(process, env=env, timeout=timeout)
+        return process
+
+    def wait_worker_ready(self, process: subprocess.Popen[bytes], env: dict[str, str] | None = None,
+                          timeout: float = 30) -> None:
+        """Wait until the worker `process` beats its heartbeat; fail with the logs if it exits or never does."""
+        from app.worker_heartbeats import live_workers
+
+        settings = Settings.from_env(env or self.env())
+        redis = Redis.from_url(settings.redis_url)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline and process.poll() is None:
+                if any(w.get("pid") == process.pid for w in live_workers(redis, settings.queue_prefix)):
+                    return
+                time.sleep(0.02)
+        finally:
+            redis.close()
+        state = f"exited with {process.returncode}" if process.poll() is not None else f"not ready after {timeout}s"
+        raise RuntimeError(f"klaxon worker {process.pid} {state}; logs in {self.log_dir}:\n{self.logs()}")
 
     def wait_http(self, url: str, timeout: float = 30) -> None:
         """Wait until `url` answers 200."""
