@@ -43,7 +43,9 @@ class Runtime:
     def session(self, *, reading: bool = False) -> Session:
         """A new session whose deferred jobs are enqueued after it commits (`reading`: one that only
         reads, which on SQLite waits on no writer)."""
-        return bind_dispatcher(new_session(read_only(self.engine) if reading else self.engine), self.dispatcher)
+        session = bind_dispatcher(new_session(read_only(self.engine) if reading else self.engine), self.dispatcher)
+        session.info["slack_configured"] = self.settings.slack_configured  # app.slack_incident_channel reads it
+        return session
 
     @property
     def notifiers(self) -> dict[str, "Notifier"]:

@@ -45,6 +45,10 @@ def ensure_slack_state(session: Session, incident_id: int) -> None:
         pass  # created by a concurrent transaction: that row is as good as ours
 
 
+# Set by Runtime.session on every session it makes: whether Slack credentials are configured.
+SLACK_CONFIGURED = "slack_configured"
+
+
 def request_incident_channel(session: Session, incident: Incident) -> bool:
     """Ask for the incident's channel (inside the caller's transaction); True when this call asked."""
     ensure_slack_state(session, incident.id or 0)
@@ -54,6 +58,10 @@ def request_incident_channel(session: Session, incident: Incident) -> bool:
         channel_status="pending", channel_name=incident_channel_name(incident.id or 0, incident.title)))
     if asked.rowcount != 1:  # type: ignore[attr-defined]
         return False
+    if session.info.get(SLACK_CONFIGURED) is False:
+        # Console mode: nothing to open, and a job to say so costs more than the page itself.
+        _finish(session, incident.id or 0, "skipped", error="Slack is not configured")
+        return True
     defer_job(session, PendingJob(SLACK_QUEUE, SLACK_OPEN_CHANNEL_JOB, (incident.id, 0)))
     return True
 

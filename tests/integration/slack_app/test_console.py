@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rq import Queue
 from sqlmodel import col, select
 
 from app.models import ConsoleMessage, SlackIncident
@@ -24,6 +25,9 @@ def test_console_gets_the_service_channel_post_and_slack_is_never_called(
     runtime: Any, client: Any, slack_api: SlackAPIStandIn
 ) -> None:
     incident_id = trigger(client, severity="critical")
+    slack_jobs = Queue("klaxon-deliver-slack", connection=runtime.redis).get_jobs()
+    assert "workers.slack_jobs.open_incident_channel" not in [job.func_name for job in slack_jobs], \
+        "console mode skips the major-incident channel without a job"
     run_jobs(runtime)
 
     with runtime.session() as session:
