@@ -29,6 +29,7 @@ from app.pages import build_page
 from app.queueing import SLACK_SYNC_JOB, PendingJob, defer_job
 from app.slack_incident_channel import (
     INCIDENT_CHANNEL_STEP,
+    SLACK_CONFIGURED,
     SLACK_QUEUE,
     ensure_slack_state,
     request_incident_channel,
@@ -88,6 +89,8 @@ def _post_to_service_channel(session: Session, incident: Incident, now: datetime
 
 
 def _shown_in_slack(session: Session, incident_id: int) -> bool:
+    if session.info.get(SLACK_CONFIGURED) is False:
+        return False  # console mode: no Slack message to keep in sync, so no query on every change
     # Also sees a row marked sent earlier in this transaction: the query autoflushes it.
     return session.exec(select(Notification.id).where(
         col(Notification.incident_id) == incident_id, col(Notification.provider) == "slack",
