@@ -28,10 +28,14 @@ typecheck: $(STAMP)
 test: $(STAMP) services lint typecheck
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
+# `make bench` runs every benchmark (each prints its parameters, figures, and the reference beside it);
+# `make bench BENCH=first_page` runs one (wsgi_servers ingest batch_ingest first_page escalation oncall).
+BENCH ?= wsgi_servers ingest batch_ingest first_page escalation oncall
+BENCH_ARGS_escalation ?= --skip-faults
 bench: $(STAMP) services
-	$(BIN)/python bench/oncall.py
-	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/escalation.py
+	@bash bench/ensure-tools $(BIN)/python
+	@failed=0; $(foreach name,$(BENCH),echo "+ bench/$(name).py $(BENCH_ARGS_$(name))"; \
+	  $(BIN)/python bench/$(name).py $(BENCH_ARGS_$(name)) || failed=1; echo;) exit $$failed
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache

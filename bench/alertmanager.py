@@ -19,7 +19,7 @@ import time
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import requests
 
@@ -137,3 +137,8 @@ def alert_body(alert_id: str, severity: str = "critical") -> list[dict[str, obje
     """One new alert for POST /api/v2/alerts."""
     return [{"labels": {"alertname": "FirstPage", "id": alert_id, "severity": severity},
              "annotations": {"summary": f"first page {alert_id}"}}]
+
+
+def alert_id(body: list[dict[str, Any]]) -> str:
+    """The `id` label of the alert in a body made by `alert_body`."""
+    return str(body[0]["labels"]["id"])  # type: ignore[index]

@@ -1,13 +1,14 @@
 """Escalation benchmark: lateness of every page, and recovery time after each fault.
 
-1,000 open incidents whose steps fall due within the same 10 seconds, served by two real
-`klaxon worker` processes (each: RQ workers, RQ scheduler, sweeper) on PostgreSQL and a private
+Two scenarios. `storm` (bench/escalation_storm.py, through the contract only): 20 SEV1s at once
+onto a 3-level ladder in steady state. `wave`, below: 1,000 open incidents whose steps fall due
+within the same 10 seconds, served by two real `klaxon worker` processes (each: RQ workers, RQ scheduler, sweeper) on PostgreSQL and a private
 Redis. Every incident pages level 1 when it opens and level 2 fifteen seconds later; both pages'
 lateness is sent_at minus the instant it was due. Then, for each fault, a smaller wave of ladders
 is broken mid-flight and the recovery time is how long after the fault cleared the last page that
 was already due went out.
 
-    python bench/escalation.py [--incidents 1000] [--fault-incidents 200] [--skip-faults]
+    python bench/escalation.py [--scenario wave|storm] [--incidents 1000] [--fault-incidents 200] [--skip-faults]
 
 BENCH_SWEEPER_PERIOD=60 runs the same with the sweeper nearly off, to see what it costs under load.
 """
@@ -25,17 +26,23 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlmodel import col, select  # noqa: E402
+from bench import escalation_storm  # noqa: E402
+from bench.harness import commit, database, percentile, redis  # noqa: E402
 
-from app import incidents  # noqa: E402
-from app.models import Incident, Notification  # noqa: E402
-from app.runtime import Runtime  # noqa: E402
-from app.settings import Settings  # noqa: E402
-from bench.harness import database, percentile, redis  # noqa: E402
-from tests.support.config import apply_test_config  # noqa: E402
-from tests.support.faults import FAULTS  # noqa: E402
-from tests.support.processes import KlaxonProcesses, wait_for  # noqa: E402
-from tests.support.tcp_proxy import TcpProxy  # noqa: E402
+try:  # the wave opens incidents with chosen creation times, which only the internals can do
+    from sqlmodel import col, select
+
+    from app import incidents
+    from app.models import Incident, Notification
+    from app.runtime import Runtime
+    from app.settings import Settings
+    from tests.support.config import apply_test_config
+    from tests.support.faults import FAULTS
+    from tests.support.processes import KlaxonProcesses, wait_for
+    from tests.support.tcp_proxy import TcpProxy
+    WAVE_UNAVAILABLE = ""
+except ImportError as error:  # internals moved: the storm scenario still runs
+    WAVE_UNAVAILABLE = f"the wave scenario needs internals that moved ({error})"
 
 STEP = timedelta(seconds=15)
 CONFIG = """
@@ -101,7 +108,10 @@ def run_load(runtime: Runtime, procs: KlaxonProcesses, count: int) -> None:
     wait_for(lambda: len(lateness(runtime)[0]) >= 2 * count, timeout=180, interval=1, message="every page")
     report("all pages", lateness(runtime)[0])
     report("level 1 (first pages)", lateness(runtime, level=1)[0])
-    report("level 2 (escalations)", lateness(runtime, level=2)[0])
+    escalations = lateness(runtime, level=2)[0]
+    report("level 2 (escalations)", escalations)
+    p99 = percentile(escalations, .99)
+    print(f"  level 2 p99 {p99:.3f}s: {'ok' if p99 <= 1.5 else 'MISSED'} (target <= 1.5s)", flush=True)
 
 
 def run_fault(runtime: Runtime, procs: KlaxonProcesses, name: str, count: int, server: Any,
@@ -142,13 +152,25 @@ def worker_env(procs: KlaxonProcesses, proxy: TcpProxy | None) -> dict[str, str]
 
 
 def main() -> None:
-    """Run the load wave, then each fault."""
+    """Run the storm, then the load wave and each fault."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", choices=["wave", "storm"], help="one scenario (default: both)")
     parser.add_argument("--incidents", type=int, default=1000)
     parser.add_argument("--fault-incidents", type=int, default=200)
     parser.add_argument("--skip-faults", action="store_true")
     args = parser.parse_args()
-    print("escalation: PostgreSQL, two `klaxon worker` processes, sweeper every 1s", flush=True)
+    if args.scenario in (None, "storm"):
+        escalation_storm.run()
+    if args.scenario in (None, "wave"):
+        if WAVE_UNAVAILABLE:
+            raise SystemExit(WAVE_UNAVAILABLE)
+        run_wave(args)
+
+
+def run_wave(args: argparse.Namespace) -> None:
+    """The 1,000-incident wave on two workers, then each fault unless skipped."""
+    print(f"escalation wave (commit {commit()}): {args.incidents} incidents whose level 2 falls due within 10s, "
+          "PostgreSQL, two `klaxon worker` processes, sweeper every 1s", flush=True)
     with database("postgresql") as url, redis() as server, tempfile.TemporaryDirectory() as logs:
         runtime = Runtime.from_settings(Settings(database_url=url, redis_url=server.url))
         apply_test_config(runtime, CONFIG)

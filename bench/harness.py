@@ -150,10 +150,11 @@ class Klaxon:
             if skip or word == "-m":
                 skip = False
                 continue
-            if word.startswith(("--access-log", "--bind", "--graceful")):
-                skip = "=" not in word
+            if word in ("--bind", "--host", "--port", "--access-logformat", "--access-log-fmt", "--access-logfile"):
+                skip = True
                 continue
-            shown.append(word)
+            if not word.startswith("--access-log") and "%(" not in word:
+                shown.append(word)
         return " ".join(shown)
 
 
