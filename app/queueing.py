@@ -124,13 +124,18 @@ def defer_job(session: Session, job: PendingJob) -> None:
 def bind_dispatcher(session: Session, dispatcher: JobDispatcher | None) -> Session:
     """Make `session` hand its deferred jobs to `dispatcher` after each commit (None drops them)."""
 
+    # SQLAlchemy fires both hooks for a SAVEPOINT (`begin_nested`) too: its release is no commit, and
+    # its rollback must not drop the jobs of the transaction around it.
     def after_commit(sess: Session) -> None:
+        if sess.in_nested_transaction():
+            return
         jobs = sess.info.pop("pending_jobs", [])
         if jobs and dispatcher is not None:
             dispatcher.dispatch_all(jobs)
 
     def after_rollback(sess: Session) -> None:
-        sess.info.pop("pending_jobs", None)
+        if not sess.in_nested_transaction():
+            sess.info.pop("pending_jobs", None)
 
     event.listen(session, "after_commit", after_commit)
     event.listen(session, "after_rollback", after_rollback)

@@ -80,3 +80,21 @@ def test_second_delivery_of_the_same_row_sends_nothing(runtime: Any, client: Any
         assert len(session.exec(select(ConsoleMessage)).all()) == 1
         incident = session.exec(select(Incident)).one()
     assert incident.escalation_level == 1
+
+
+def test_a_savepoint_neither_enqueues_nor_drops_the_transactions_jobs(runtime: Any) -> None:
+    """DESIGN rule 2: a SAVEPOINT's release is no commit (the job waits for the real one), and a
+    SAVEPOINT rolled back keeps the jobs of the transaction around it."""
+    queue = Queue("klaxon-deliver-sms", connection=runtime.redis)
+    with runtime.session() as session:
+        defer_job(session, PendingJob("deliver-sms", DELIVER_JOB, (12345,)))
+        with session.begin_nested():
+            pass
+        assert len(queue) == 0
+        try:
+            with session.begin_nested():
+                raise ValueError("the savepoint fails")
+        except ValueError:
+            pass
+        session.commit()
+    assert len(queue) == 1
