@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -51,19 +52,32 @@ SLACK_CONFIGURED = "slack_configured"
 
 def request_incident_channel(session: Session, incident: Incident) -> bool:
     """Ask for the incident's channel (inside the caller's transaction); True when this call asked."""
+    name = incident_channel_name(incident.id or 0, incident.title)
+    if session.info.get(SLACK_CONFIGURED) is False:
+        # Console mode: nothing to open, and a job to say so costs more than the page itself.
+        return _mark_skipped(session, incident.id or 0, name)
     ensure_slack_state(session, incident.id or 0)
     # Conditional update: of two transactions making the incident major, only one asks.
     asked = session.execute(update(SlackIncident).where(
         col(SlackIncident.incident_id) == incident.id, col(SlackIncident.channel_status).is_(None)).values(
-        channel_status="pending", channel_name=incident_channel_name(incident.id or 0, incident.title)))
+        channel_status="pending", channel_name=name))
     if asked.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    if session.info.get(SLACK_CONFIGURED) is False:
-        # Console mode: nothing to open, and a job to say so costs more than the page itself.
-        _finish(session, incident.id or 0, "skipped", error="Slack is not configured")
-        return True
     defer_job(session, PendingJob(SLACK_QUEUE, SLACK_OPEN_CHANNEL_JOB, (incident.id, 0)))
     return True
+
+
+def _mark_skipped(session: Session, incident_id: int, name: str) -> bool:
+    """Record that no channel is opened without Slack: one statement for a new incident."""
+    values = dict(channel_status="skipped", channel_name=name, channel_error="Slack is not configured")
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    created = session.execute(dialect.insert(SlackIncident).values(incident_id=incident_id, **values)
+                              .on_conflict_do_nothing(index_elements=["incident_id"]))
+    if created.rowcount == 1:  # type: ignore[attr-defined]
+        return True
+    asked = session.execute(update(SlackIncident).where(
+        col(SlackIncident.incident_id) == incident_id, col(SlackIncident.channel_status).is_(None)).values(**values))
+    return asked.rowcount == 1  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
