@@ -146,7 +146,7 @@ def web_command(workers: int | None, threads: int | None) -> None:
 @main.command("worker")
 @click.option("--burst", is_flag=True, help="Process what is queued and due, then exit (for tests).")
 def worker_command(burst: bool) -> None:
-    """Run the RQ workers (escalation and one per channel), the RQ scheduler and the sweeper."""
+    """Run the RQ workers (escalation, one per channel), the RQ scheduler and the sweeper as threads of one process."""
     # app never imports workers (STYLE.md); the command finds it by name.
     importlib.import_module("workers.process").run(Settings.from_env(), burst=burst)
 

@@ -98,7 +98,8 @@ def test_supervisor_backs_off_from_a_lane_that_keeps_dying() -> None:
 
 
 def test_supervisor_stop_is_bounded_when_a_lane_will_not_stop() -> None:
-    supervisor = Supervisor([LaneSpec("stuck", lambda: FakeLane(stubborn=True))], beat=lambda: None, forget=lambda: None)
+    supervisor = Supervisor([LaneSpec("stuck", lambda: FakeLane(stubborn=True))],
+                            beat=lambda: None, forget=lambda: None)
     thread = threading.Thread(target=supervisor.run)
     thread.start()
     wait_for(lambda: supervisor.lanes and supervisor.lanes["stuck"][0].is_started(), timeout=5, interval=0.01)
@@ -134,7 +135,8 @@ def test_idle_rq_lane_stops_within_its_dequeue_timeout(redis: Redis, redis_serve
     assert time.monotonic() - asked < DEQUEUE_TIMEOUT_SECONDS + 1.5
 
 
-def test_job_timeout_in_a_lane_thread_fails_the_job_and_the_lane_goes_on(redis: Redis, redis_server: RedisServer) -> None:
+def test_job_timeout_in_a_lane_thread_fails_the_job_and_the_lane_goes_on(redis: Redis,
+                                                                         redis_server: RedisServer) -> None:
     queue = Queue("lane-test", connection=redis)
     slow = queue.enqueue(pause, 30, job_timeout=1)
     quick = queue.enqueue(pause, 0)
