@@ -17,12 +17,14 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
 
 import requests
 
+from bench import cpu
 from tests.support.redis_server import free_port
 
 CONFIG = """
@@ -55,9 +57,21 @@ def version() -> str:
     return subprocess.run([binary(), "--version"], capture_output=True, text=True).stdout.splitlines()[0].split(" (")[0]
 
 
+@dataclass(frozen=True)
+class Running:
+    """A running Alertmanager: its base URL and process."""
+
+    url: str
+    pid: int
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds it has used so far."""
+        return {"Alertmanager": cpu.process_tree(self.pid)}
+
+
 @contextmanager
-def alertmanager(webhook_url: str | None = None) -> Iterator[str]:
-    """A fresh Alertmanager notifying `webhook_url` (or nobody); yields its base URL."""
+def alertmanager(webhook_url: str | None = None) -> Iterator[Running]:
+    """A fresh Alertmanager notifying `webhook_url` (or nobody)."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="klaxon-am-") as folder:
         config = Path(folder) / "alertmanager.yml"
@@ -70,7 +84,7 @@ def alertmanager(webhook_url: str | None = None) -> Iterator[str]:
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_ready(base, process, Path(folder) / "alertmanager.log")
-            yield base
+            yield Running(base, process.pid)
         finally:
             process.terminate()
             try:

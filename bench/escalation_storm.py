@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bench.api import Api
-from bench.harness import commit, klaxon_stack, percentile, verdict
+from bench.harness import commit, klaxon_stack, load_average, percentile, verdict
 
 KEY = "benchstorm0000000000000000000000"
 STEP = timedelta(seconds=5)
@@ -109,7 +109,7 @@ def run(count: int = 20) -> None:
     print(f"escalation storm (commit {commit()}): {count} SEV1s (PagerDuty v2 critical triggers) at once onto a "
           f"{LEVELS}-level ladder, escalate_after {STEP.seconds}s, PostgreSQL, klaxon web + two klaxon workers in "
           f"steady state (a warm-up incident paged and resolved first); lateness = sent_at - (created_at + earlier levels' "
-          f"escalate_after)", flush=True)
+          f"escalate_after); machine {load_average()} at the start", flush=True)
     with klaxon_stack("postgresql", CONFIG) as klaxon:
         klaxon.start_web()
         klaxon.start_worker("worker-a")

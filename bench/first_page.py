@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import alertmanager as am  # noqa: E402
-from bench.harness import Klaxon, commit, klaxon_stack, percentile, verdict  # noqa: E402
+from bench.harness import Klaxon, commit, klaxon_stack, load_average, percentile, verdict  # noqa: E402
 from bench.open_loop import Sent, send_open_loop  # noqa: E402
 from bench.responders import Responders  # noqa: E402
 
@@ -64,6 +64,8 @@ class Outcome:
     answer_p99: float
     client_cores: float = 0.0
     output_rate: float = 0.0  # pages (or webhooks) out per second, first to last
+    cpu_ms: float = float("nan")  # server CPU per alert: web, worker and PostgreSQL (Alertmanager: itself)
+    load: str = ""
 
 
 def trigger(n: str) -> dict[str, object]:
@@ -81,30 +83,35 @@ def klaxon_run(klaxon: Klaxon, label: str, rate: float, count: int, args: argpar
     with Responders(klaxon.base_url, klaxon.token, SERVICE, args.pollers, args.poll_interval) as responders:
         if not responders.wait_warm(trigger(f"{label}-warm")):
             raise NeverPaged(klaxon.processes.logs()[-1500:])
-        cpu = _cpu()
+        cpu, server_cpu, load = _cpu(), klaxon.total_cpu(), load_average()
         started = time.monotonic()
         sent = send_open_loop(klaxon.base_url, "/v2/enqueue", [trigger(f"{label}-{i}") for i in range(count)], rate,
                               on_accepted=responders.expect)
         pages = responders.wait_all(timeout=30)
         cores = (_cpu() - cpu) / (time.monotonic() - started)
+        server_ms = (klaxon.total_cpu() - server_cpu) * 1000 / count
     latencies = [pages[s.name] - s.posted_at for s in sent if s.accepted and s.name in pages]
     return Outcome(latencies, count - len(latencies), responders.dropped + sum(s.dropped for s in sent),
                    responders.failed + sum(1 for s in sent if not s.accepted), _lag_p99(sent), *_answers(sent), cores,
-                   _output_rate(list(pages.values())))
+                   _output_rate(list(pages.values())), server_ms, load)
 
 
 def alertmanager_run(rate: float, count: int, label: str) -> Outcome:
     """The same rate of new alerts into Alertmanager; latency to the webhook's arrival."""
-    with am.WebhookReceiver() as hook, am.alertmanager(hook.url) as base:
+    with am.WebhookReceiver() as hook, am.alertmanager(hook.url) as running:
+        base = running.url
         send_open_loop(base, "/api/v2/alerts", [am.alert_body(f"{label}-warm")], 1.0, name_of=am.alert_id)
         _wait(lambda: f"{label}-warm" in hook.arrived, 10)
+        server_cpu, load = running.cpu(), load_average()
         sent = send_open_loop(base, "/api/v2/alerts", [am.alert_body(f"{label}-{i}") for i in range(count)], rate,
                               name_of=am.alert_id)
         _wait(lambda: all(s.name in hook.arrived for s in sent if s.accepted), 30)
+        server_ms = (running.cpu()["Alertmanager"] - server_cpu["Alertmanager"]) * 1000 / count
     latencies = [hook.arrived[s.name] - s.posted_at for s in sent if s.accepted and s.name in hook.arrived]
     return Outcome(latencies, count - len(latencies), sum(s.dropped for s in sent),
                    sum(1 for s in sent if not s.accepted), _lag_p99(sent), *_answers(sent),
-                   output_rate=_output_rate([hook.arrived[s.name] for s in sent if s.name in hook.arrived]))
+                   output_rate=_output_rate([hook.arrived[s.name] for s in sent if s.name in hook.arrived]),
+                   cpu_ms=server_ms, load=load)
 
 
 def _lag_p99(sent: list[Sent]) -> float:
@@ -145,12 +152,14 @@ def report(name: str, rate: float, count: int, target_ms: float, klaxon: Outcome
           f"missing {klaxon.missing}, "
           f"non-2xx {klaxon.failed}, dropped/reset connections {klaxon.dropped} ({verdict(klaxon.dropped, 0)}); "
           f"POST answered p50 {klaxon.answer_p50 * 1000:.1f} ms p99 {klaxon.answer_p99 * 1000:.1f} ms; sends behind "
-          f"schedule p99 {klaxon.lag_p99 * 1000:.1f} ms; client threads used {klaxon.client_cores:.2f} cores", flush=True)
+          f"schedule p99 {klaxon.lag_p99 * 1000:.1f} ms; CPU per alert {klaxon.cpu_ms:.1f} ms (web, worker and database "
+          f"over the run: pollers' requests and idle work included); client threads used {klaxon.client_cores:.2f} cores; {klaxon.load}", flush=True)
     print(f"  {'':<8} {'':<10} {'':>13}  Alertmanager alert -> webhook p50 {ms(reference, .5):7.1f} ms  p99 "
           f"{ms(reference, .99):7.1f} ms; missing {reference.missing}, dropped {reference.dropped}; POST answered p50 "
-          f"{reference.answer_p50 * 1000:.1f} ms p99 {reference.answer_p99 * 1000:.1f} ms  |  ratio "
-          f"Klaxon/Alertmanager p50 {ms(klaxon, .5) / ms(reference, .5):.1f}x, p99 {p99 / ms(reference, .99):.1f}x",
-          flush=True)
+          f"{reference.answer_p50 * 1000:.1f} ms p99 {reference.answer_p99 * 1000:.1f} ms; CPU per alert "
+          f"{reference.cpu_ms:.2f} ms; {reference.load}  |  ratio Klaxon/Alertmanager p50 "
+          f"{ms(klaxon, .5) / ms(reference, .5):.0f}x, p99 {p99 / ms(reference, .99):.0f}x, CPU per alert "
+          f"{klaxon.cpu_ms / reference.cpu_ms:.0f}x", flush=True)
 
 
 def main() -> None:

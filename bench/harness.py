@@ -24,6 +24,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import cpu  # noqa: E402
 from tests.support.processes import KlaxonProcesses  # noqa: E402
 from tests.support.redis_server import RedisServer, free_port  # noqa: E402
 
@@ -81,6 +82,11 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def load_average() -> str:
+    """`load 3.1`: how busy the shared machine was (1-minute load average), printed beside figures."""
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
 def verdict(value: float, target: float, higher_is_better: bool = False) -> str:
     """`ok` or `MISSED` against a target."""
     met = value >= target if higher_is_better else value <= target
@@ -133,6 +139,21 @@ class Klaxon:
         env = self.processes.env() | {"PORT": str(self.processes.web_port)}
         self.processes.start("web", "web", env=env)
         self.processes.wait_http(f"{self.base_url}/healthz", timeout=60)
+
+    def web_cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by `klaxon web` (all its processes) and by the PostgreSQL backends
+        of this database; SQLite's work is inside the web processes."""
+        used = {"web": cpu.process_tree(self.processes.processes["web"].pid)}
+        if self.kind == "postgresql":
+            used["PostgreSQL"] = cpu.postgres_backends(self.database_url.rsplit("/", 1)[1])
+        return used
+
+    def total_cpu(self) -> float:
+        """CPU seconds used so far by every Klaxon process (web and workers) and the database backends."""
+        used = sum(cpu.process_tree(process.pid) for process in self.processes.processes.values())
+        if self.kind == "postgresql":
+            used += cpu.postgres_backends(self.database_url.rsplit("/", 1)[1])
+        return used
 
     def start_worker(self, name: str = "worker") -> None:
         """One `klaxon worker` (its RQ workers, scheduler and sweeper)."""

@@ -17,6 +17,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 SCRIPT = Path(__file__).resolve().parent / "load.lua"
 
@@ -36,6 +37,18 @@ class Load:
     errors: dict[str, int]
     accepted: Counter[str] = field(default_factory=Counter)
     wrk_cpu: float = 0.0
+    server_cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per part (web, PostgreSQL) in the run
+
+    @property
+    def cpu_ms_per_event(self) -> float:
+        """Server CPU milliseconds per accepted event: what the neighbours on a shared machine cannot bend."""
+        if not self.server_cpu:
+            return float("nan")
+        return sum(self.server_cpu.values()) * 1000 / max(1, self.accepted_events)
+
+    def cpu_ms_of(self, part: str) -> float:
+        """CPU milliseconds per accepted event of one part (`web`, `PostgreSQL`)."""
+        return self.server_cpu.get(part, float("nan")) * 1000 / max(1, self.accepted_events)
 
     @property
     def wrk_cores(self) -> float:
@@ -105,11 +118,16 @@ class Target:
     batch: int = 1
     pool: int = 50
     delay_ms: int = 0
+    cpu: Callable[[], dict[str, float]] | None = None  # CPU seconds used so far, per part (bench/cpu.py)
 
     def run(self, seconds: float, prefix: str) -> Load:
         """One wrk run against this target; dedup keys start with `prefix`."""
-        return run_wrk(self.url, kind=self.kind, connections=self.connections, seconds=seconds, prefix=prefix,
+        before = self.cpu() if self.cpu else {}
+        load = run_wrk(self.url, kind=self.kind, connections=self.connections, seconds=seconds, prefix=prefix,
                        key=self.key, pool=self.pool, batch=self.batch, delay_ms=self.delay_ms)
+        if self.cpu:
+            load.server_cpu = {part: used - before.get(part, 0.0) for part, used in self.cpu().items()}
+        return load
 
 
 def in_rounds(targets: list[Target], *, runs: int, seconds: float, warmup: float,

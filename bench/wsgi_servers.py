@@ -21,14 +21,15 @@ import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
 import requests  # noqa: E402
 
-from bench.harness import ROOT, commit, klaxon_stack, postgres_database, stop  # noqa: E402
+from bench import cpu  # noqa: E402
+from bench.harness import ROOT, commit, klaxon_stack, load_average, postgres_database, stop  # noqa: E402
 from bench.ingest import CONFIG as KLAXON_CONFIG, KEY as KLAXON_KEY  # noqa: E402
 from bench.wrk import Load, Target, in_rounds, median_of, median_ratio, runs_text  # noqa: E402
 from bench.wsgi_floor import TABLE  # noqa: E402
@@ -66,8 +67,8 @@ SERVERS = [
 
 
 @contextmanager
-def serving(server: Server, target: str, env: dict[str, str], probe: str) -> Iterator[str]:
-    """`target` served by `server`; yields the base URL once a valid event is answered 202."""
+def serving(server: Server, target: str, env: dict[str, str], probe: str) -> Iterator[tuple[str, int]]:
+    """`target` served by `server`; yields its base URL and pid once a valid event is answered 202."""
     port = free_port()
     process = subprocess.Popen(server.command(target, port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
@@ -84,17 +85,24 @@ def serving(server: Server, target: str, env: dict[str, str], probe: str) -> Ite
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError(f"{server.label} did not serve {target}")
             time.sleep(0.2)
-        yield base
+        yield base, process.pid
     finally:
         stop(process)
 
 
 def report(loads: dict[str, list[Load]], reference: str) -> None:
-    """Print each server's figures, with its throughput against `reference`'s."""
+    """Print each server's figures, with its throughput and CPU per request against `reference`'s."""
+    print(f"  {'':<62} {'req/s':>7}  {'p50':>8}  {'p99':>8}  {'ratio':>5}  {'CPU/req':>8}  {'ratio':>5}", flush=True)
     for label, runs in loads.items():
-        print(f"  {label:<62} {median_of(runs, 'events_per_second'):7.0f} req/s  p50 {median_of(runs, 'p50_ms'):6.2f} ms"
-              f"  p99 {median_of(runs, 'p99_ms'):6.2f} ms  {median_ratio(runs, loads[reference], 'events_per_second'):5.2f}x"
-              f"  [runs: {runs_text(runs)}]", flush=True)
+        print(f"  {label:<62} {median_of(runs, 'events_per_second'):7.0f}  {median_of(runs, 'p50_ms'):5.2f} ms  "
+              f"{median_of(runs, 'p99_ms'):5.1f} ms  {median_ratio(runs, loads[reference], 'events_per_second'):4.2f}x  "
+              f"{median_of(runs, 'cpu_ms_per_event'):5.3f} ms  "
+              f"{median_ratio(runs, loads[reference], 'cpu_ms_per_event'):4.2f}x  [runs: {runs_text(runs)}]", flush=True)
+
+
+def cpu_of(pid: int, database: str | None) -> Callable[[], dict[str, float]]:
+    """CPU seconds so far of the server `pid` (all its processes) and of its database's backends."""
+    return lambda: {"server": cpu.process_tree(pid), "PostgreSQL": cpu.postgres_backends(database) if database else 0.0}
 
 
 def probe_body(key: str) -> str:
@@ -112,11 +120,12 @@ def floor(args: argparse.Namespace) -> None:
         plan = [(server, "app", "INSERT+COMMIT") for server in SERVERS]
         plan += [(server, "app_without_database", "no database") for server in (SERVERS[2], SERVERS[1])]
         for server, name, what in plan:
-            base = stack.enter_context(serving(server, f"bench.wsgi_floor:{name}", env, probe_body(FLOOR_KEY)))
+            base, pid = stack.enter_context(serving(server, f"bench.wsgi_floor:{name}", env, probe_body(FLOOR_KEY)))
             targets.append(Target(f"{server.label}, {what}", f"{base}/v2/enqueue", "pagerduty", FLOOR_KEY,
-                                  args.connections))
-        reference = targets[1].label  # what `klaxon web` runs at this commit
-        print(f"  throughput ratio against {reference} (median of the rounds' ratios)", flush=True)
+                                  args.connections, cpu=cpu_of(pid, url.rsplit("/", 1)[1] if name == "app" else None)))
+        reference = targets[1].label  # what `klaxon web` ran until granian
+        print(f"  ratios against {reference} (median of the rounds' ratios); CPU/req: milliseconds of CPU "
+              f"the server and its PostgreSQL backends spent per request", flush=True)
         report(in_rounds(targets, runs=args.runs, seconds=args.seconds, warmup=1), reference)
 
 
@@ -126,9 +135,9 @@ def klaxon_under_servers(args: argparse.Namespace) -> None:
         env = klaxon.processes.env() | {"PYTHONPATH": str(ROOT)}
         targets = []
         for server in (SERVERS[1], SERVERS[2], SERVERS[3]):
-            base = stack.enter_context(serving(server, "wsgi:app", env, probe_body(KLAXON_KEY)))
+            base, pid = stack.enter_context(serving(server, "wsgi:app", env, probe_body(KLAXON_KEY)))
             targets.append(Target(f"Klaxon wsgi:app, {server.label}", f"{base}/v2/enqueue", "pagerduty", KLAXON_KEY,
-                                  args.connections))
+                                  args.connections, cpu=cpu_of(pid, klaxon.database_url.rsplit("/", 1)[1])))
         report(in_rounds(targets, runs=args.runs, seconds=args.seconds, warmup=1), targets[0].label)
 
 
@@ -145,7 +154,8 @@ def main() -> None:
     print(f"wsgi servers (commit {commit()}): POST /v2/enqueue, one PagerDuty v2 trigger per request, "
           f"{args.connections} keep-alive connections (wrk); {args.runs} rounds of {args.seconds:g}s runs after "
           f"a 1s warm-up; gunicorn {_version('gunicorn')}, granian {granian.__version__}, Flask "
-          f"{_version('flask')}, psycopg {psycopg.__version__}; {os.cpu_count()} cores shared with wrk", flush=True)
+          f"{_version('flask')}, psycopg {psycopg.__version__}; {os.cpu_count()} cores shared with wrk; machine "
+          f"{load_average()} at the start", flush=True)
     floor(args)
     if args.klaxon:
         klaxon_under_servers(args)
