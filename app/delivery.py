@@ -275,3 +275,12 @@ def due_pending(session: Session, now: datetime, older_than: timedelta, limit: i
     rows = session.exec(select(Notification.id, Notification.channel).where(
         col(Notification.status) == "pending", col(Notification.due_at) <= now - older_than).limit(limit)).all()
     return [(int(i or 0), c) for i, c in rows]
+
+
+def due_on_channel(session: Session, channel: str, now: datetime, *, exclude: set[int] | None = None,
+                   limit: int = 200) -> list[int]:
+    """Ids of pending rows of `channel` due by `now`, oldest first: what a delivery drain sends."""
+    rows = session.exec(select(Notification.id).where(
+        col(Notification.status) == "pending", col(Notification.due_at) <= now, col(Notification.channel) == channel)
+        .order_by(col(Notification.due_at)).limit(limit + len(exclude or ()))).all()
+    return [int(i or 0) for i in rows if int(i or 0) not in (exclude or ())][:limit]

@@ -25,15 +25,16 @@ from sqlmodel import Session
 log = logging.getLogger(__name__)
 
 ESCALATE_JOB = "workers.jobs.escalate"
-ESCALATE_MANY_JOB = "workers.jobs.escalate_many"
+RUN_FIRST_STEPS_JOB = "workers.jobs.run_first_steps"
 FIRE_TRIGGER_JOB = "workers.jobs.fire_open_trigger"
 DELIVER_JOB = "workers.jobs.deliver_notification"
-DELIVER_MANY_JOB = "workers.jobs.deliver_notifications"
+DRAIN_DELIVERIES_JOB = "workers.jobs.drain_deliveries"
 SLACK_SYNC_JOB = "workers.slack_jobs.sync_incident"
 SLACK_OPEN_CHANNEL_JOB = "workers.slack_jobs.open_incident_channel"
 SLACK_TELL_JOB = "workers.slack_jobs.tell_user"
-JOB_NAMES = (ESCALATE_JOB, ESCALATE_MANY_JOB, FIRE_TRIGGER_JOB, DELIVER_JOB, DELIVER_MANY_JOB, SLACK_SYNC_JOB,
+JOB_NAMES = (ESCALATE_JOB, RUN_FIRST_STEPS_JOB, FIRE_TRIGGER_JOB, DELIVER_JOB, DRAIN_DELIVERIES_JOB, SLACK_SYNC_JOB,
              SLACK_OPEN_CHANNEL_JOB, SLACK_TELL_JOB)
+FIRST_STEPS_WAKE = "first-steps"
 
 ESCALATION_QUEUE = "escalation"
 CHANNELS = ("slack", "sms", "voice")
@@ -62,6 +63,19 @@ class PendingJob:
     func: str
     args: tuple[Any, ...]
     at: datetime | None = None  # run at this aware UTC instant; None = now
+    # Jobs with the same `coalesce` name are one wake-up: while one waits in its queue, the next is
+    # not enqueued (the waiting one will find that work in the database when it runs).
+    coalesce: str | None = None
+
+
+def wake_flag(prefix: str, name: str) -> str:
+    """The Redis key that says a coalesced wake-up job is waiting; the job deletes it when it starts."""
+    return f"{prefix}:wake:{name}"
+
+
+def deliveries_wake(channel: str) -> str:
+    """The coalescing name of a channel's delivery drain."""
+    return f"deliver-{channel}"
 
 
 class JobDispatcher:
@@ -91,6 +105,7 @@ class JobDispatcher:
         current = now or datetime.now(timezone.utc)
         earliest: datetime | None = None
         try:
+            jobs = self._without_waiting_wakeups(jobs)
             with self.redis.pipeline() as pipe:
                 for job in jobs:
                     queue = self.queue(job.queue)
@@ -110,6 +125,23 @@ class JobDispatcher:
                 pipe.execute()
         except Exception:  # noqa: BLE001 - the rows are committed; the sweeper recovers them
             log.warning("enqueue of %d jobs failed; the sweeper will pick them up", len(jobs), exc_info=True)
+
+    def _without_waiting_wakeups(self, jobs: list[PendingJob]) -> list[PendingJob]:
+        """Drop coalesced wake-ups whose job is already waiting (SET NX of its flag fails). A flag
+        whose job was lost expires within a minute; until then the sweeper runs that work."""
+        names = list(dict.fromkeys(job.coalesce for job in jobs if job.coalesce))
+        if not names:
+            return jobs
+        with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.set(wake_flag(self.prefix, name), "1", nx=True, ex=60)
+            won = {name for name, fresh in zip(names, pipe.execute()) if fresh}
+        kept, seen = [], set()
+        for job in jobs:
+            if job.coalesce is None or (job.coalesce in won and job.coalesce not in seen):
+                kept.append(job)
+                seen.add(job.coalesce)
+        return kept
 
 
 _JOB_OPTIONS: dict[str, Any] = {"result_ttl": 0, "failure_ttl": 7 * 86400}

@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
+from typing import Any, Callable
 
 from app.clock import utc_now
-from app.delivery import deliver
+from app.delivery import deliver, due_on_channel
 from app.escalation import engine
 from app.models import Incident, IncidentTrigger
-from app.queueing import ESCALATE_JOB, ESCALATION_QUEUE, FIRE_TRIGGER_JOB, PendingJob
+from app.queueing import (ESCALATE_JOB, ESCALATION_QUEUE, FIRE_TRIGGER_JOB, FIRST_STEPS_WAKE, PendingJob,
+                          deliveries_wake, wake_flag)
 from workers.context import get_runtime
 
 log = logging.getLogger(__name__)
@@ -45,18 +47,34 @@ def escalate(incident_id: int, token: str, step: int) -> str:
         return "ran" if ran else "stale"
 
 
-def escalate_many(wakeups: list[tuple[int, str, int]]) -> dict[str, int]:
-    """Run many (incident id, token, step) wake-ups: step 0 of the incidents a batch intake opened.
-    Each runs in its own transaction, as `escalate` would, so one failure pages everyone else."""
+def run_first_steps() -> dict[str, int]:
+    """Run step 0 of every incident an intake opened and nobody has paged yet (one coalesced wake-up
+    for any number of new incidents). Each step runs in its own transaction, as `escalate` would."""
+    runtime = get_runtime()
+    runtime.redis.delete(wake_flag(runtime.settings.queue_prefix, FIRST_STEPS_WAKE))  # later commits wake again
+    return _drain(lambda session, seen: engine.due_first_steps(session, utc_now(), exclude=seen),
+                  lambda item: escalate(item[0], item[1], 0))
+
+
+def _drain(find: Callable[[Any, set[Any]], list[Any]], run: Callable[[Any], str]) -> dict[str, int]:
+    """Run what `find` lists until it lists nothing new; each item at most once, a failure logged and
+    left to its retry or the sweeper."""
+    runtime = get_runtime()
     outcomes: dict[str, int] = {}
-    for incident_id, token, step in wakeups:
-        try:
-            outcome = escalate(incident_id, token, step)
-        except Exception:  # noqa: BLE001 - the timer stays due; the sweeper runs it again
-            log.exception("step %s of incident %s failed; the sweeper will retry it", step, incident_id)
-            outcome = "failed"
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+    seen: set[Any] = set()
+    while True:
+        with runtime.session(reading=True) as session:
+            batch = [item for item in find(session, seen) if item not in seen]
+        if not batch:
+            return outcomes
+        for item in batch:
+            seen.add(item)
+            try:
+                outcome = run(item)
+            except Exception:  # noqa: BLE001 - the row stays due; its retry or the sweeper runs it
+                log.exception("running %s failed; the sweeper will retry it", item)
+                outcome = "failed"
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
 
 def fire_open_trigger(trigger_id: int) -> str:
@@ -84,15 +102,10 @@ def deliver_notification(notification_id: int) -> str:
     return deliver(runtime.session, runtime.notifiers, notification_id, utc_now, runtime.settings.public_url)
 
 
-def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
-    """Deliver several outbox rows of one channel, one after another, each claimed on its own; a
-    failure leaves that row to its retry or the sweeper and goes on with the rest."""
-    outcomes: dict[str, int] = {}
-    for notification_id in notification_ids:
-        try:
-            outcome = deliver_notification(notification_id)
-        except Exception:  # noqa: BLE001 - the row stays pending or leased; the sweeper finds it
-            log.exception("delivery of notification %s failed", notification_id)
-            outcome = "failed"
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+def drain_deliveries(channel: str) -> dict[str, int]:
+    """Deliver every page of `channel` that is due now (one coalesced wake-up for any number of rows),
+    each claimed on its own as `deliver_notification` does."""
+    runtime = get_runtime()
+    runtime.redis.delete(wake_flag(runtime.settings.queue_prefix, deliveries_wake(channel)))
+    return _drain(lambda session, seen: due_on_channel(session, channel, utc_now(), exclude=seen),
+                  deliver_notification)

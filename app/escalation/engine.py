@@ -299,6 +299,18 @@ def due_incidents(session: Session, now: datetime, limit: int = 500) -> list[tup
     return [(int(i or 0), t, s) for i, t, s in rows]
 
 
+def due_first_steps(session: Session, now: datetime, *, exclude: set[tuple[int, str]] | None = None,
+                    limit: int = 200) -> list[tuple[int, str]]:
+    """(id, token) of incidents opened by an alert whose step 0 is due: what `run_first_steps` runs."""
+    rows = session.exec(
+        select(Incident.id, Incident.escalation_token)
+        .where(col(Incident.status) == "triggered", col(Incident.next_escalation_at) <= now)
+        .where(col(Incident.escalation_step) == 0, col(Incident.escalation_level) == 0)
+        .order_by(col(Incident.next_escalation_at)).limit(limit + len(exclude or ()))
+    ).all()
+    return [(int(i or 0), t) for i, t in rows if (int(i or 0), t) not in (exclude or ())][:limit]
+
+
 def due_triggers(session: Session, now: datetime, limit: int = 500) -> list[int]:
     """Ids of open-time triggers due and not fired or cancelled."""
     rows = session.exec(

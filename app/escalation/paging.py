@@ -10,7 +10,7 @@ from app.config_cache import get_row
 from app.escalation.stepping import channel_schedule, rules_from_stored
 from app.escalation.targets import resolve_targets
 from app.models import Incident, Notification, User
-from app.queueing import DELIVER_JOB, DELIVER_MANY_JOB, PendingJob, defer_job, delivery_queue
+from app.queueing import DELIVER_JOB, DRAIN_DELIVERIES_JOB, PendingJob, defer_job, deliveries_wake, delivery_queue
 from app.timeline import SYSTEM, record
 
 
@@ -80,20 +80,20 @@ def _add(session: Session, incident: Incident, existing: set[tuple[str, str]], s
 
 def _defer_delivery(session: Session, rows: list[Notification], now: datetime) -> None:
     """Flush the new rows together (one multi-row INSERT for their ids), then defer their delivery:
-    one job per channel for the rows due now (a job costs more than a page), one each for later ones."""
+    one coalesced drain per channel for the rows due now (an RQ job costs more than a console page),
+    a job at its time for each later one."""
     if not rows:
         return
     session.flush()
-    due_now: dict[str, list[int]] = {}
+    due_now: set[str] = set()
     for row in rows:
         if row.due_at > now:
             defer_job(session, PendingJob(delivery_queue(row.channel), DELIVER_JOB, (row.id,), row.due_at))
         else:
-            due_now.setdefault(row.channel, []).append(row.id or 0)
-    for channel, ids in due_now.items():
-        job = PendingJob(delivery_queue(channel), DELIVER_JOB, (ids[0],)) if len(ids) == 1 else \
-            PendingJob(delivery_queue(channel), DELIVER_MANY_JOB, (ids,))
-        defer_job(session, job)
+            due_now.add(row.channel)
+    for channel in due_now:
+        defer_job(session, PendingJob(delivery_queue(channel), DRAIN_DELIVERIES_JOB, (channel,),
+                                      coalesce=deliveries_wake(channel)))
 
 
 def _existing_keys(session: Session, incident_id: int, step_key: str) -> set[tuple[str, str]]:

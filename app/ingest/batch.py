@@ -5,7 +5,7 @@ have none open (ON CONFLICT DO NOTHING: the unique index still decides every rac
 the open ones for the rest, then one INSERT each for the alerts, the timeline lines and the new
 incidents' open-time triggers. Keys are inserted in sorted order so that two batches sharing keys
 on PostgreSQL lock them in the same order and never deadlock. Step 0 of every new incident runs in
-the worker from one wake-up for the whole batch (the sweeper runs it if that wake-up is lost).
+the worker from one coalesced wake-up (the sweeper runs it if that wake-up is lost).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from app.classifier import Classification
-from app.ingest.store import (ALERT, INCIDENT, TIMELINE, ServiceRoute, alert_values, arm_triggers, incident_values,
+from app.ingest.store import (ALERT, FIRST_STEPS, INCIDENT, TIMELINE, ServiceRoute, alert_values, arm_triggers, incident_values,
                               insert_incidents, timeline_values)
-from app.queueing import ESCALATE_MANY_JOB, ESCALATION_QUEUE, PendingJob
+from app.queueing import PendingJob
 from integrations.inbound.event import InboundEvent
 
 
@@ -52,8 +52,7 @@ def store_trigger_batch(conn: Connection, *, route: ServiceRoute, events: list[I
     _store_rows(conn, route, events, dedup_keys, incident_of, set(opened), first, classifications, now)
     jobs = arm_triggers(conn, route, [(i, classifications[first[k]].severity) for k, (i, _) in opened.items()], now)
     if opened:
-        wakeups = tuple((i, token, 0) for i, token in opened.values())
-        jobs.append(PendingJob(ESCALATION_QUEUE, ESCALATE_MANY_JOB, (wakeups,), now))
+        jobs.append(FIRST_STEPS)
     return StoredBatch(len(opened), tuple(jobs))
 
 

@@ -25,13 +25,15 @@ from sqlalchemy.engine import Connection
 
 from app.classifier import Classification
 from app.models import Alert, Incident, IncidentTrigger, TimelineEntry
-from app.queueing import ESCALATE_JOB, ESCALATION_QUEUE, FIRE_TRIGGER_JOB, PendingJob
+from app.queueing import ESCALATION_QUEUE, FIRE_TRIGGER_JOB, FIRST_STEPS_WAKE, RUN_FIRST_STEPS_JOB, PendingJob
 from integrations.inbound.event import InboundEvent
 
 INCIDENT: Table = Incident.__table__  # type: ignore[attr-defined]
 ALERT: Table = Alert.__table__  # type: ignore[attr-defined]
 TIMELINE: Table = TimelineEntry.__table__  # type: ignore[attr-defined]
 TRIGGER: Table = IncidentTrigger.__table__  # type: ignore[attr-defined]
+# The wake-up of step 0: one waiting job runs it for every incident opened until it starts.
+FIRST_STEPS = PendingJob(ESCALATION_QUEUE, RUN_FIRST_STEPS_JOB, (), coalesce=FIRST_STEPS_WAKE)
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,7 @@ def store_trigger(conn: Connection, *, route: ServiceRoute, event: InboundEvent,
             jobs = _arm_triggers(conn, route, opened[0], classification.severity, now)
             _timeline(conn, opened[0], "triggered", actor, f"{classification.severity} ({classification.reason})", now)
             _store_alert(conn, route.service_id, opened[0], event, dedup_key, now)
-            wake = PendingJob(ESCALATION_QUEUE, ESCALATE_JOB, (opened[0], opened[1], 0), now)
-            return StoredTrigger(opened[0], True, (wake, *jobs))
+            return StoredTrigger(opened[0], True, (FIRST_STEPS, *jobs))
         joined = open_incident_id(conn, route.service_id, dedup_key, lock=True)  # resolving? wait for it
         if joined is not None:
             _timeline(conn, joined, "alert", actor, f"alert attached: {event.summary[:200]}", now)
