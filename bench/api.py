@@ -32,6 +32,7 @@ class Api:
         self.connection: http.client.HTTPConnection | None = None
         self.last_used = 0.0
         self.dropped = 0
+        self.drops: list[str] = []  # what each dropped request was, and how it failed
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         """(status, decoded JSON or None); a dropped connection is counted and the request retried once."""
@@ -43,8 +44,10 @@ class Api:
                 self.connection.request(method, path, None if body is None else json.dumps(body), self.headers)
                 response = self.connection.getresponse()
                 raw = response.read()
-            except (OSError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException) as error:
                 self.dropped += 1
+                idle = time.monotonic() - self.last_used if self.last_used else 0.0
+                self.drops.append(f"{method} {path.split('?')[0]}: {type(error).__name__} (connection idle {idle:.1f}s)")
                 self.close()
                 if attempt == 2:
                     raise

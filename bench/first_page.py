@@ -66,6 +66,8 @@ class Outcome:
     output_rate: float = 0.0  # pages (or webhooks) out per second, first to last
     cpu_ms: float = float("nan")  # server CPU per alert: web, worker and PostgreSQL (Alertmanager: itself)
     load: str = ""
+    drops: tuple[str, ...] = ()
+    cpu_parts: str = ""
 
 
 def trigger(n: str) -> dict[str, object]:
@@ -83,17 +85,20 @@ def klaxon_run(klaxon: Klaxon, label: str, rate: float, count: int, args: argpar
     with Responders(klaxon.base_url, klaxon.token, SERVICE, args.pollers, args.poll_interval) as responders:
         if not responders.wait_warm(trigger(f"{label}-warm")):
             raise NeverPaged(klaxon.processes.logs()[-1500:])
-        cpu, server_cpu, load = _cpu(), klaxon.total_cpu(), load_average()
+        cpu, server_cpu, load = _cpu(), klaxon.cpu_by_process(), load_average()
         started = time.monotonic()
         sent = send_open_loop(klaxon.base_url, "/v2/enqueue", [trigger(f"{label}-{i}") for i in range(count)], rate,
                               on_accepted=responders.expect)
         pages = responders.wait_all(timeout=30)
         cores = (_cpu() - cpu) / (time.monotonic() - started)
-        server_ms = (klaxon.total_cpu() - server_cpu) * 1000 / count
+        used = {name: (seconds - server_cpu.get(name, 0.0)) * 1000 / count
+                for name, seconds in klaxon.cpu_by_process().items()}
     latencies = [pages[s.name] - s.posted_at for s in sent if s.accepted and s.name in pages]
     return Outcome(latencies, count - len(latencies), responders.dropped + sum(s.dropped for s in sent),
                    responders.failed + sum(1 for s in sent if not s.accepted), _lag_p99(sent), *_answers(sent), cores,
-                   _output_rate(list(pages.values())), server_ms, load)
+                   _output_rate(list(pages.values())), sum(used.values()), load,
+                   tuple(responders.drops) + tuple(d for s in sent for d in s.drops),
+                   ", ".join(f"{name} {ms:.1f}" for name, ms in used.items()))
 
 
 def alertmanager_run(rate: float, count: int, label: str) -> Outcome:
@@ -152,14 +157,16 @@ def report(name: str, rate: float, count: int, target_ms: float, klaxon: Outcome
           f"missing {klaxon.missing}, "
           f"non-2xx {klaxon.failed}, dropped/reset connections {klaxon.dropped} ({verdict(klaxon.dropped, 0)}); "
           f"POST answered p50 {klaxon.answer_p50 * 1000:.1f} ms p99 {klaxon.answer_p99 * 1000:.1f} ms; sends behind "
-          f"schedule p99 {klaxon.lag_p99 * 1000:.1f} ms; CPU per alert {klaxon.cpu_ms:.1f} ms (web, worker and database "
-          f"over the run: pollers' requests and idle work included); client threads used {klaxon.client_cores:.2f} cores; {klaxon.load}", flush=True)
+          f"schedule p99 {klaxon.lag_p99 * 1000:.1f} ms; CPU per alert {klaxon.cpu_ms:.1f} ms ({klaxon.cpu_parts}; over "
+          f"the run: pollers' requests and idle work included); client threads used {klaxon.client_cores:.2f} cores; {klaxon.load}", flush=True)
     print(f"  {'':<8} {'':<10} {'':>13}  Alertmanager alert -> webhook p50 {ms(reference, .5):7.1f} ms  p99 "
           f"{ms(reference, .99):7.1f} ms; missing {reference.missing}, dropped {reference.dropped}; POST answered p50 "
           f"{reference.answer_p50 * 1000:.1f} ms p99 {reference.answer_p99 * 1000:.1f} ms; CPU per alert "
           f"{reference.cpu_ms:.2f} ms; {reference.load}  |  ratio Klaxon/Alertmanager p50 "
           f"{ms(klaxon, .5) / ms(reference, .5):.0f}x, p99 {p99 / ms(reference, .99):.0f}x, CPU per alert "
           f"{klaxon.cpu_ms / reference.cpu_ms:.0f}x", flush=True)
+    for drop in klaxon.drops[:5]:
+        print(f"  {'':<8} dropped: {drop}", flush=True)
 
 
 def main() -> None:

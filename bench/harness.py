@@ -148,11 +148,11 @@ class Klaxon:
             used["PostgreSQL"] = cpu.postgres_backends(self.database_url.rsplit("/", 1)[1])
         return used
 
-    def total_cpu(self) -> float:
-        """CPU seconds used so far by every Klaxon process (web and workers) and the database backends."""
-        used = sum(cpu.process_tree(process.pid) for process in self.processes.processes.values())
+    def cpu_by_process(self) -> dict[str, float]:
+        """CPU seconds used so far by each Klaxon process (`web`, `worker`...) and the database backends."""
+        used = {name: cpu.process_tree(process.pid) for name, process in self.processes.processes.items()}
         if self.kind == "postgresql":
-            used += cpu.postgres_backends(self.database_url.rsplit("/", 1)[1])
+            used["PostgreSQL"] = cpu.postgres_backends(self.database_url.rsplit("/", 1)[1])
         return used
 
     def start_worker(self, name: str = "worker") -> None:

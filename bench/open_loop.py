@@ -22,6 +22,7 @@ class Sent:
     answered_at: float = 0.0
     accepted: bool = False
     dropped: int = 0
+    drops: tuple[str, ...] = ()
 
 
 def send_open_loop(base_url: str, path: str, bodies: list[Any], rate: float, *,
@@ -45,6 +46,7 @@ def send_open_loop(base_url: str, path: str, bodies: list[Any], rate: float, *,
                 status = 0
             sent[n].answered_at = time.time()
             sent[n].dropped = api.dropped - before
+            sent[n].drops = tuple(api.drops[before:])
             sent[n].accepted = 200 <= status < 300
             if sent[n].accepted and on_accepted is not None:
                 on_accepted(sent[n].name)

@@ -50,6 +50,11 @@ class Responders:
         """Connections reset or closed under a request, over every thread."""
         return sum(api.dropped for api in self.apis)
 
+    @property
+    def drops(self) -> list[str]:
+        """What each dropped request was, and how it failed."""
+        return [drop for api in self.apis for drop in api.drops]
+
     def expect(self, dedup_key: str) -> None:
         """An alert with this dedup key was accepted: find its incident and wait for its page."""
         with self.lock:
