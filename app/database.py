@@ -6,6 +6,7 @@ aware UTC out, on SQLite and PostgreSQL alike. A naive datetime is a bug and is 
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime, timezone
 from typing import Any
 
@@ -43,7 +44,13 @@ READ_ONLY = "klaxon_read_only"
 
 def read_only(engine: Engine) -> Engine:
     """The same engine for transactions that only read: on SQLite they take no write lock."""
-    return engine.execution_options(**{READ_ONLY: True})
+    found = _READERS.get(engine)
+    if found is None:
+        found = _READERS[engine] = engine.execution_options(**{READ_ONLY: True})
+    return found
+
+
+_READERS: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
 
 
 def make_engine(database_url: str) -> Engine:
