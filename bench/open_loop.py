@@ -26,7 +26,7 @@ class Sent:
 
 
 def send_open_loop(base_url: str, path: str, bodies: list[Any], rate: float, *,
-                   on_accepted: Callable[[str], None] | None = None,
+                   on_accepted: Callable[[str, Any], None] | None = None,
                    name_of: Callable[[Any], str] = lambda body: str(body["dedup_key"])) -> list[Sent]:
     """POST each body at `rate` per second from enough keep-alive connections to keep the schedule
     while answers take up to 0.1 s (at least 4, at most 32); returns when every request has been answered."""
@@ -41,15 +41,15 @@ def send_open_loop(base_url: str, path: str, bodies: list[Any], rate: float, *,
             before = api.dropped
             sent[n].posted_at = time.time()
             try:
-                status, _ = api.request("POST", path, bodies[n])
+                status, answer = api.request("POST", path, bodies[n])
             except OSError:
-                status = 0
+                status, answer = 0, None
             sent[n].answered_at = time.time()
             sent[n].dropped = api.dropped - before
             sent[n].drops = tuple(api.drops[before:])
             sent[n].accepted = 200 <= status < 300
             if sent[n].accepted and on_accepted is not None:
-                on_accepted(sent[n].name)
+                on_accepted(sent[n].name, answer)
 
     threads = [threading.Thread(target=run, args=(first,)) for first in range(senders)]
     for thread in threads:

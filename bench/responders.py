@@ -55,19 +55,24 @@ class Responders:
         """What each dropped request was, and how it failed."""
         return [drop for api in self.apis for drop in api.drops]
 
-    def expect(self, dedup_key: str) -> None:
-        """An alert with this dedup key was accepted: find its incident and wait for its page."""
+    def expect(self, dedup_key: str, answer: Any = None) -> None:
+        """An alert with this dedup key was accepted: wait for its incident's page. An intake that
+        answers with the incident's id (Klaxon's generic one) saves the finder listing incidents."""
+        incident_id = answer.get("incident_id") if isinstance(answer, dict) else None
         with self.lock:
-            self.unknown.add(dedup_key)
             self.expected.add(dedup_key)
+            if incident_id is None:
+                self.unknown.add(dedup_key)
+        if incident_id is not None:
+            self.found.put((dedup_key, int(incident_id)))
 
-    def wait_warm(self, trigger: dict[str, Any], timeout: float = 60) -> bool:
-        """Send one alert and wait until its page has gone out (and it is resolved); not timed.
-        False when it never went out."""
-        status, body = self._api().request("POST", "/v2/enqueue", trigger)
+    def wait_warm(self, path: str, trigger: dict[str, Any], timeout: float = 60) -> bool:
+        """Send one alert to `path` and wait until its page has gone out (and it is resolved); not
+        timed. False when it never went out."""
+        status, body = self._api().request("POST", path, trigger)
         if status != 202:
             raise RuntimeError(f"warm-up alert answered {status} {body}")
-        self.expect(trigger["dedup_key"])
+        self.expect(trigger["dedup_key"], body)
         paged = trigger["dedup_key"] in self.wait_all(timeout)
         with self.lock:
             self.expected.clear()
