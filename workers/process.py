@@ -8,8 +8,8 @@ worker costs one process's memory. Jobs wait on the database and providers, not 
 
 The main thread supervises: a lane that dies is logged and restarted, and while every lane runs it
 beats a heartbeat in Redis (app.worker_heartbeats) that `/readyz` looks for. SIGTERM or SIGINT asks
-every lane to stop (each RQ worker finishes its current job), waits at most STOP_TIMEOUT, and exits.
-Run as many copies as you like, anywhere.
+every lane to stop (each RQ worker finishes its current job), waits at most STOP_TIMEOUT, and exits:
+0 when every lane stopped, 1 when one had to be left. Run as many copies as you like, anywhere.
 """
 
 from __future__ import annotations
