@@ -53,6 +53,14 @@ def read_only(engine: Engine) -> Engine:
 _READERS: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
 
 
+def aware_utc(value: datetime | str | None) -> datetime | None:
+    """A timestamp from an aggregate (MIN/MAX lose the column type): aware UTC, whatever the driver gave."""
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+
+
 def make_engine(database_url: str) -> Engine:
     """An engine tuned for the backend: WAL and a busy timeout on SQLite, a pool on PostgreSQL."""
     if database_url.startswith("postgresql://"):

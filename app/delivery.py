@@ -19,9 +19,10 @@ from typing import Any, Callable
 
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.channels import provider_name
+from app.database import aware_utc
 from app.escalation import paging
 from app.escalation.stepping import fallback_channel, rules_from_stored
 from app.models import ConsoleMessage, Incident, Notification, User
@@ -284,3 +285,11 @@ def due_on_channel(session: Session, channel: str, now: datetime, *, exclude: se
         col(Notification.status) == "pending", col(Notification.due_at) <= now, col(Notification.channel) == channel)
         .order_by(col(Notification.due_at)).limit(limit + len(exclude or ()))).all()
     return [int(i or 0) for i in rows if int(i or 0) not in (exclude or ())][:limit]
+
+
+def next_due_on_channel(session: Session, channel: str, after: datetime, horizon: timedelta) -> datetime | None:
+    """When the first pending row of `channel` due after `after` (and within `horizon`) falls due."""
+    found = session.exec(select(func.min(Notification.due_at)).where(
+        col(Notification.status) == "pending", col(Notification.channel) == channel,
+        col(Notification.due_at) > after, col(Notification.due_at) <= after + horizon)).first()
+    return aware_utc(found)

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from app.clock import utc_now
-from app.delivery import deliver, due_on_channel
+from app.delivery import deliver, due_on_channel, next_due_on_channel
 from app.escalation import engine
 from app.models import Incident, IncidentTrigger
-from app.queueing import (ESCALATE_JOB, ESCALATION_QUEUE, FIRE_TRIGGER_JOB, FIRST_STEPS_WAKE, PendingJob,
-                          deliveries_wake, wake_flag)
+from app.queueing import (DRAIN_DELIVERIES_JOB, ESCALATE_JOB, ESCALATION_QUEUE, FIRE_TRIGGER_JOB, FIRST_STEPS_WAKE,
+                          RUN_FIRST_STEPS_JOB, PendingJob, deliveries_wake, delivery_queue, wake_flag)
 from workers.context import get_runtime
 
 log = logging.getLogger(__name__)
@@ -53,19 +54,31 @@ def run_first_steps() -> dict[str, int]:
     runtime = get_runtime()
     runtime.redis.delete(wake_flag(runtime.settings.queue_prefix, FIRST_STEPS_WAKE))  # later commits wake again
     return _drain(lambda session, seen: engine.due_first_steps(session, utc_now(), exclude=seen),
-                  lambda item: escalate(item[0], item[1], 0))
+                  lambda item: escalate(item[0], item[1], 0),
+                  lambda session: engine.next_first_step_at(session, utc_now(), REARM_HORIZON),
+                  PendingJob(ESCALATION_QUEUE, RUN_FIRST_STEPS_JOB, ()))
 
 
-def _drain(find: Callable[[Any, set[Any]], list[Any]], run: Callable[[Any], str]) -> dict[str, int]:
+# The host that wrote a row and this worker may read different clocks, so rows written "due now" can
+# be due a little later here: a drain that leaves such rows comes back at the first one's time
+# instead of leaving them to the sweeper (later rows have wake-ups of their own).
+REARM_HORIZON = timedelta(seconds=60)
+
+
+def _drain(find: Callable[[Any, set[Any]], list[Any]], run: Callable[[Any], str],
+           next_due: Callable[[Any], datetime | None], rearm: PendingJob) -> dict[str, int]:
     """Run what `find` lists until it lists nothing new; each item at most once, a failure logged and
-    left to its retry or the sweeper."""
+    left to its retry or the sweeper. Then, if rows fall due within the horizon, come back at the first."""
     runtime = get_runtime()
     outcomes: dict[str, int] = {}
     seen: set[Any] = set()
     while True:
         with runtime.session(reading=True) as session:
             batch = [item for item in find(session, seen) if item not in seen]
+            later = None if batch else next_due(session)
         if not batch:
+            if later is not None:
+                runtime.dispatcher.enqueue(replace(rearm, at=later))
             return outcomes
         for item in batch:
             seen.add(item)
@@ -108,4 +121,6 @@ def drain_deliveries(channel: str) -> dict[str, int]:
     runtime = get_runtime()
     runtime.redis.delete(wake_flag(runtime.settings.queue_prefix, deliveries_wake(channel)))
     return _drain(lambda session, seen: due_on_channel(session, channel, utc_now(), exclude=seen),
-                  deliver_notification)
+                  deliver_notification,
+                  lambda session: next_due_on_channel(session, channel, utc_now(), REARM_HORIZON),
+                  PendingJob(delivery_queue(channel), DRAIN_DELIVERIES_JOB, (channel,)))

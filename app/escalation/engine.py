@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.change_feed import incident_changed
 from app.config_cache import get_row
+from app.database import aware_utc
 from app.escalation import paging
 from app.escalation.stepping import Ladder, StepPlan, ladder_from_policy, plan_step
 from app.models import EscalationPolicy, Incident, IncidentTrigger
@@ -309,6 +310,17 @@ def due_first_steps(session: Session, now: datetime, *, exclude: set[tuple[int, 
         .order_by(col(Incident.next_escalation_at)).limit(limit + len(exclude or ()))
     ).all()
     return [(int(i or 0), t) for i, t in rows if (int(i or 0), t) not in (exclude or ())][:limit]
+
+
+def next_first_step_at(session: Session, after: datetime, horizon: timedelta) -> datetime | None:
+    """When the first step 0 due after `after` (and within `horizon`) falls due."""
+    found = session.exec(
+        select(func.min(Incident.next_escalation_at))
+        .where(col(Incident.status) == "triggered", col(Incident.escalation_step) == 0)
+        .where(col(Incident.escalation_level) == 0, col(Incident.next_escalation_at) > after)
+        .where(col(Incident.next_escalation_at) <= after + horizon)
+    ).first()
+    return aware_utc(found)
 
 
 def due_triggers(session: Session, now: datetime, limit: int = 500) -> list[int]:

@@ -57,3 +57,30 @@ def test_a_lost_wakeup_flag_only_delays_to_the_sweeper(runtime: Any, client: Any
     assert queued(runtime, "escalation") == []
     assert 0 < runtime.redis.ttl(wake_flag("klaxon", FIRST_STEPS_WAKE)) <= 60
     assert sweep_due_timers(runtime, grace=timedelta(0)).steps == 1
+
+
+def test_a_drain_comes_back_for_pages_due_a_little_later(runtime: Any) -> None:
+    """A step on a host whose clock runs ahead writes pages "due now" that are due later by this
+    worker's clock: the drain finds none yet, so it schedules itself at the first one's due time
+    instead of leaving them to the sweeper."""
+    from datetime import timedelta
+
+    from rq.registry import ScheduledJobRegistry
+
+    from app import incidents
+    from app.clock import utc_now
+
+    apply_test_config(runtime)
+    ahead = utc_now() + timedelta(seconds=5)
+    with runtime.session() as session:
+        incidents.declare(session, service_id="checkout", title="clock ahead", severity="SEV1", user_id="alice",
+                          now=ahead)
+        session.commit()
+    run_jobs(runtime)
+    with runtime.session() as session:
+        pending = session.exec(select(Notification).where(col(Notification.status) == "pending",
+                                                          col(Notification.channel) == "sms")).all()
+    assert pending, "not sent early"
+    registry = ScheduledJobRegistry("klaxon-deliver-sms", connection=runtime.redis)
+    scores = [score for _, score in runtime.redis.zrange(registry.key, 0, -1, withscores=True)]
+    assert any(abs(score - ahead.timestamp()) < 0.01 for score in scores), scores
