@@ -288,8 +288,9 @@ def due_on_channel(session: Session, channel: str, now: datetime, *, exclude: se
 
 
 def next_due_on_channel(session: Session, channel: str, after: datetime, horizon: timedelta) -> datetime | None:
-    """When the first pending row of `channel` due after `after` (and within `horizon`) falls due."""
+    """When the first pending, never tried row of `channel` due after `after` (and within `horizon`)
+    falls due (a retry has its own wake-up)."""
     found = session.exec(select(func.min(Notification.due_at)).where(
-        col(Notification.status) == "pending", col(Notification.channel) == channel,
+        col(Notification.status) == "pending", col(Notification.channel) == channel, col(Notification.attempts) == 0,
         col(Notification.due_at) > after, col(Notification.due_at) <= after + horizon)).first()
     return aware_utc(found)

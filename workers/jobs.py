@@ -61,7 +61,7 @@ def run_first_steps() -> dict[str, int]:
 
 # The host that wrote a row and this worker may read different clocks, so rows written "due now" can
 # be due a little later here: a drain that leaves such rows comes back at the first one's time
-# instead of leaving them to the sweeper (later rows have wake-ups of their own).
+# instead of leaving them to the sweeper. Rows due later, and retries, have wake-ups of their own.
 REARM_HORIZON = timedelta(seconds=60)
 
 
