@@ -24,26 +24,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import alertmanager as am  # noqa: E402
-from bench.harness import Klaxon, commit, klaxon_stack, load_average, percentile, verdict  # noqa: E402
+from bench.harness import (Klaxon, commit, klaxon_stack, load_average, one_responder_config, percentile,
+                           verdict)  # noqa: E402
 from bench.open_loop import Sent, send_open_loop  # noqa: E402
 from bench.responders import Responders  # noqa: E402
 
 KEY = "benchfirstpage000000000000000000"
 SERVICE = "pager"
-CONFIG = f"""
-users:
-  - {{id: rita, name: Rita Responder, phone: "+14155550199", notify: [{{channel: sms, after: 0s}}]}}
-escalation_policies:
-  - id: pager
-    levels:
-      - {{targets: [user:rita], escalate_after: 30m}}
-services:
-  - id: {SERVICE}
-    name: Pager
-    escalation_policy: pager
-    integration_keys:
-      - {{name: bench, key: "{KEY}"}}
-"""
+CONFIG = one_responder_config(KEY, SERVICE)
 SCENARIOS = {  # name: (database, alerts per second, alerts, p99 target in ms)
     "pg20": ("postgresql", 20.0, 200, 100.0),
     "sqlite20": ("sqlite", 20.0, 200, 100.0),

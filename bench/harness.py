@@ -209,3 +209,21 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def one_responder_config(key: str, service: str = "pager") -> str:
+    """A service whose policy pages one responder, Rita, by one SMS rule at once (console outbox)."""
+    return f"""
+users:
+  - {{id: rita, name: Rita Responder, phone: "+14155550199", notify: [{{channel: sms, after: 0s}}]}}
+escalation_policies:
+  - id: pager
+    levels:
+      - {{targets: [user:rita], escalate_after: 30m}}
+services:
+  - id: {service}
+    name: Pager
+    escalation_policy: pager
+    integration_keys:
+      - {{name: bench, key: "{key}"}}
+"""

@@ -38,23 +38,10 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import Klaxon, commit, klaxon_stack, median, verdict  # noqa: E402
+from bench.harness import (Klaxon, commit, klaxon_stack, median, one_responder_config, verdict)  # noqa: E402
 
 KEY = "benchworkerstart0000000000000000"
-CONFIG = f"""
-users:
-  - {{id: rita, name: Rita Responder, phone: "+14155550199", notify: [{{channel: sms, after: 0s}}]}}
-escalation_policies:
-  - id: pager
-    levels:
-      - {{targets: [user:rita], escalate_after: 30m}}
-services:
-  - id: pager
-    name: Pager
-    escalation_policy: pager
-    integration_keys:
-      - {{name: bench, key: "{KEY}"}}
-"""
+CONFIG = one_responder_config(KEY)
 POLL_SECONDS = 0.02
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
