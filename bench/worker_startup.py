@@ -38,6 +38,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.support.faults import descendants  # noqa: E402
 from bench.harness import (Klaxon, commit, klaxon_stack, median, one_responder_config, verdict)  # noqa: E402
 
 KEY = "benchworkerstart0000000000000000"
@@ -101,20 +102,7 @@ def cold_start(stack: Klaxon, timeout: float = 60) -> tuple[float, float]:
 
 def tree(pid: int) -> list[int]:
     """`pid` and every process below it (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, stack = [pid], [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
+    return [pid, *descendants(pid)]
 
 
 def cpu_seconds(pids: list[int]) -> float:
