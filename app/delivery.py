@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
 
@@ -28,10 +28,13 @@ from app.escalation.stepping import fallback_channel, rules_from_stored
 from app.models import ConsoleMessage, Incident, Notification, User
 from app.pages import build_page, build_recipient
 from app.queueing import DELIVER_JOB, PendingJob, defer_job, delivery_queue
-from app.timeline import SYSTEM, record
+from app.timeline import SYSTEM, Line, record, record_many
 from integrations.notifier import DeliveryError, DeliveryReceipt, PermanentDeliveryError, TransientDeliveryError
 
 log = logging.getLogger(__name__)
+
+NOTIFICATION: Table = Notification.__table__  # type: ignore[attr-defined]
+CONSOLE: Table = ConsoleMessage.__table__  # type: ignore[attr-defined]
 
 MAX_ATTEMPTS = 6
 # A send is bounded by the provider clients' 10 s timeouts; a claim older than this lease belongs
@@ -49,6 +52,17 @@ class Claimed:
     channel: str
     page: Any
     recipient: Any
+    incident_id: int = 0
+    target: str = ""  # who the timeline names: "alice", "#ops"
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A page the provider took, to record."""
+
+    claimed: Claimed
+    receipt: DeliveryReceipt
+    provider: str
 
 
 def retry_delay(attempt: int, retry_after: float | None) -> timedelta:
@@ -67,6 +81,14 @@ def deliver(session_factory: Callable[[], Session], notifiers: dict[str, Any], n
         session.commit()
     if claimed is None:
         return "skipped"
+    return send_claimed(session_factory, notifiers, claimed, now)
+
+
+def send_claimed(session_factory: Callable[[], Session], notifiers: dict[str, Any], claimed: Claimed,
+                 now: Callable[[], datetime], *, console_sent: list[Sent] | None = None) -> str:
+    """Send a row this worker claimed and record the outcome. With `console_sent`, a page the console
+    outbox took is added there for the caller to record with others (`record_sent_many`): storing it
+    is what sends it, so a batch loses nothing by recording it a moment later."""
     notifier = notifiers[claimed.channel]
     if claimed.channel == "sms":  # Twilio app side: bundling and per-phone limits (app/sms_policy.py)
         from app.sms_policy import apply_sms_policy  # here, not at the top: sms_policy imports this module
@@ -82,12 +104,16 @@ def deliver(session_factory: Callable[[], Session], notifiers: dict[str, Any], n
         receipt = notifier.send(claimed.page, claimed.recipient)
     except (TransientDeliveryError, PermanentDeliveryError) as error:
         failure: DeliveryError = error
-        return _with_db_retry(lambda: _record_failure(session_factory, notification_id, now(), failure,
+        return _with_db_retry(lambda: _record_failure(session_factory, claimed.notification_id, now(), failure,
                                                       transient=isinstance(failure, TransientDeliveryError)))
+    provider = provider_name(notifier)
+    if console_sent is not None and provider == "console":
+        console_sent.append(Sent(claimed, receipt, provider))
+        return "sent"
 
     def record_sent() -> str:
         with session_factory() as session:
-            _mark_sent(session, notification_id, receipt, provider_name(notifier), claimed, now())
+            record_sent_many(session, [Sent(claimed, receipt, provider)], now())
             session.commit()
         return "sent"
 
@@ -126,15 +152,13 @@ def _claim(session: Session, notification_id: int, now: datetime, public_url: st
         # Woken before its time (a retry re-armed, a clock step): come back when it is due.
         defer_job(session, PendingJob(delivery_queue(row.channel), DELIVER_JOB, (row.id,), row.due_at))
         return None
-    if _no_longer_wanted(session, row, incident):
+    if no_longer_wanted(row, incident):
         session.execute(update(Notification).where(col(Notification.id) == notification_id,
                                                    col(Notification.status) == "pending").values(status="cancelled"))
         return None
-    if row.channel in ("sms", "voice") and row.user_id:
-        user = session.get(User, row.user_id)
-        if user is not None and not user.sms_enabled:
-            fail_and_fall_through(session, row, now, "the phone replied STOP; texts and calls are off", None)
-            return None
+    if row.id in texts_turned_off(session, [row]):
+        fail_and_fall_through(session, row, now, "the phone replied STOP; texts and calls are off", None)
+        return None
     won = session.execute(
         update(Notification)
         .where(col(Notification.id) == notification_id, col(Notification.status) == "pending")
@@ -145,32 +169,55 @@ def _claim(session: Session, notification_id: int, now: datetime, public_url: st
     if won.rowcount != 1:  # type: ignore[attr-defined]
         return None
     page = build_page(session, incident, public_url=public_url, step_key=row.step_key)
-    return Claimed(notification_id, row.channel, page, build_recipient(session, row))
+    return Claimed(notification_id, row.channel, page, build_recipient(session, row), row.incident_id,
+                   row.recipient.split(":", 1)[1])
 
 
-def _no_longer_wanted(session: Session, row: Notification, incident: Incident) -> bool:
+def texts_turned_off(session: Session, rows: list[Notification]) -> set[int]:
+    """Ids of the texts and calls among `rows` to people whose phone replied STOP (read now, not from
+    a cache: the reply may have come a moment ago); they fall through to another channel."""
+    phoned = {row.user_id for row in rows if row.channel in ("sms", "voice") and row.user_id}
+    if not phoned:
+        return set()
+    stopped = set(session.exec(select(User.id).where(col(User.id).in_(phoned), col(User.sms_enabled).is_(False))))
+    return {row.id or 0 for row in rows if row.user_id in stopped and row.channel in ("sms", "voice")}
+
+
+def no_longer_wanted(row: Notification, incident: Incident) -> bool:
     """A ladder page waits only while unacknowledged; any page stops once the incident is resolved."""
     if incident.status == "resolved":
         return True
     return row.step_key.startswith("esc:") and incident.status != "triggered"
 
 
-def _mark_sent(session: Session, notification_id: int, receipt: DeliveryReceipt, provider: str,
-               claimed: Claimed, now: datetime) -> None:
-    row = session.get(Notification, notification_id)
-    if row is None:
-        return
-    row.status, row.sent_at, row.provider = "sent", now, provider
-    row.provider_id, row.provider_status, row.error = receipt.provider_id, receipt.status, None
-    session.add(row)
-    if provider == "console":
-        from app.console_outbox import recipient_address
+# Marking sent: `sending` -> `sent`, sent together for a batch of rows.
+_MARK_SENT = (
+    update(NOTIFICATION).where(NOTIFICATION.c.id == bindparam("sent_id"))
+    .values(status="sent", sent_at=bindparam("sent_at"), provider=bindparam("sent_provider"),
+            provider_id=bindparam("sent_provider_id"), provider_status=bindparam("sent_status"), error=None)
+)
 
-        session.add(ConsoleMessage(notification_id=notification_id, channel=row.channel,
-                                   to=recipient_address(claimed.recipient, row.channel), text=receipt.detail,
-                                   created_at=now))
-    record(session, incident_id=row.incident_id, kind="notified", actor=SYSTEM, at=now,
-           detail=f"{row.channel} page to {row.recipient.split(':', 1)[1]} sent via {provider}")
+
+def record_sent_many(session: Session, sent: list[Sent], now: datetime) -> None:
+    """Mark rows sent, keep console pages in the console outbox, one timeline line each (one statement
+    per table whatever the number of rows)."""
+    if not sent:
+        return
+    from app.console_outbox import recipient_address
+
+    session.execute(_MARK_SENT, [dict(sent_id=s.claimed.notification_id, sent_at=now, sent_provider=s.provider,
+                                      sent_provider_id=s.receipt.provider_id, sent_status=s.receipt.status)
+                                 for s in sent])
+    console = [s for s in sent if s.provider == "console"]
+    if console:
+        session.execute(CONSOLE.insert(), [dict(notification_id=s.claimed.notification_id, channel=s.claimed.channel,
+                                                to=recipient_address(s.claimed.recipient, s.claimed.channel),
+                                                text=s.receipt.detail, created_at=now) for s in console])
+    incidents = {row.id: row for row in session.exec(select(Incident).where(
+        col(Incident.id).in_({s.claimed.incident_id for s in sent}))).all()}
+    record_many(session, [Line(incidents[s.claimed.incident_id], "notified", SYSTEM,
+                               f"{s.claimed.channel} page to {s.claimed.target} sent via {s.provider}", now)
+                          for s in sent if s.claimed.incident_id in incidents])
 
 
 def _record_failure(session_factory: Callable[[], Session], notification_id: int, now: datetime,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.clock import isoformat
 from app.config_cache import get_row
@@ -12,7 +12,6 @@ from integrations.notifier import Page, Recipient
 
 def build_page(session: Session, incident: Incident, *, public_url: str = "", step_key: str | None = None) -> Page:
     """Everything a person needs to act on `incident`, from its latest alert and its step's pages."""
-    service = get_row(session, Service, incident.service_id)
     latest = session.exec(
         select(Alert).where(col(Alert.incident_id) == incident.id).order_by(col(Alert.id).desc()).limit(1)
     ).first()
@@ -25,6 +24,27 @@ def build_page(session: Session, incident: Incident, *, public_url: str = "", st
                 )
             ).all() if uid
         }))
+    return _page(incident, get_row(session, Service, incident.service_id), latest, also, public_url)
+
+
+def build_pages(session: Session, steps: list[tuple[Incident, str]], *, public_url: str = "") -> list[Page]:
+    """`build_page` for many (incident, step key) pairs with two queries in all: a delivery batch."""
+    ids = {incident.id for incident, _ in steps}
+    latest_ids = select(func.max(Alert.id)).where(col(Alert.incident_id).in_(ids)).group_by(col(Alert.incident_id))
+    latest = {alert.incident_id: alert for alert in session.exec(select(Alert).where(col(Alert.id).in_(latest_ids)))}
+    paged: dict[tuple[int, str], set[str]] = {}
+    for incident_id, key, user_id in session.exec(
+            select(Notification.incident_id, Notification.step_key, Notification.user_id)
+            .where(col(Notification.incident_id).in_(ids), col(Notification.step_key).in_({k for _, k in steps}))
+            .where(col(Notification.user_id).is_not(None))):
+        paged.setdefault((incident_id, key), set()).add(user_id or "")
+    return [_page(incident, get_row(session, Service, incident.service_id), latest.get(incident.id),
+                  tuple(sorted(paged.get((incident.id or 0, key), ()))), public_url)
+            for incident, key in steps]
+
+
+def _page(incident: Incident, service: Service | None, latest: Alert | None, also: tuple[str, ...],
+          public_url: str) -> Page:
     return Page(
         incident_id=incident.id or 0,
         title=incident.title,

@@ -12,6 +12,7 @@ reverse, and a test checks that every name here resolves.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -26,14 +27,15 @@ log = logging.getLogger(__name__)
 
 ESCALATE_JOB = "workers.jobs.escalate"
 RUN_FIRST_STEPS_JOB = "workers.jobs.run_first_steps"
+RUN_DUE_STEPS_JOB = "workers.jobs.run_due_steps"
 FIRE_TRIGGER_JOB = "workers.jobs.fire_open_trigger"
 DELIVER_JOB = "workers.jobs.deliver_notification"
 DRAIN_DELIVERIES_JOB = "workers.jobs.drain_deliveries"
 SLACK_SYNC_JOB = "workers.slack_jobs.sync_incident"
 SLACK_OPEN_CHANNEL_JOB = "workers.slack_jobs.open_incident_channel"
 SLACK_TELL_JOB = "workers.slack_jobs.tell_user"
-JOB_NAMES = (ESCALATE_JOB, RUN_FIRST_STEPS_JOB, FIRE_TRIGGER_JOB, DELIVER_JOB, DRAIN_DELIVERIES_JOB, SLACK_SYNC_JOB,
-             SLACK_OPEN_CHANNEL_JOB, SLACK_TELL_JOB)
+JOB_NAMES = (ESCALATE_JOB, RUN_FIRST_STEPS_JOB, RUN_DUE_STEPS_JOB, FIRE_TRIGGER_JOB, DELIVER_JOB, DRAIN_DELIVERIES_JOB,
+             SLACK_SYNC_JOB, SLACK_OPEN_CHANNEL_JOB, SLACK_TELL_JOB)
 FIRST_STEPS_WAKE = "first-steps"
 
 ESCALATION_QUEUE = "escalation"
@@ -76,6 +78,31 @@ def wake_flag(prefix: str, name: str) -> str:
 def deliveries_wake(channel: str) -> str:
     """The coalescing name of a channel's delivery drain."""
     return f"deliver-{channel}"
+
+
+# Timed wake-ups falling due within the same slice of time are one job: a wave of 1,000 timers over
+# 10 s costs 100 wake-ups that each run ~10 rows in one batch, not 1,000 jobs. A wake-up runs at the
+# end of its slice, never before a row in it is due, so it adds at most this much lateness.
+WAKE_SLICE_SECONDS = 0.1
+
+
+def timed_wakeup(queue: str, func: str, args: tuple[Any, ...], name: str, at: datetime) -> PendingJob:
+    """A coalesced wake-up `func(*args, wake name)` at the end of the time slice that holds `at`
+    (the job deletes its flag by that name when it starts)."""
+    slice_index = math.ceil(round(at.timestamp() / WAKE_SLICE_SECONDS, 6))
+    wake_name = f"{name}@{slice_index}"
+    return PendingJob(queue, func, (*args, wake_name), datetime.fromtimestamp(slice_index * WAKE_SLICE_SECONDS,
+                                                                             timezone.utc), coalesce=wake_name)
+
+
+def due_steps_wakeup(at: datetime) -> PendingJob:
+    """The wake-up that runs every escalation step due by `at` (one per time slice)."""
+    return timed_wakeup(ESCALATION_QUEUE, RUN_DUE_STEPS_JOB, (), "due-steps", at)
+
+
+def deliveries_wakeup(channel: str, at: datetime) -> PendingJob:
+    """The wake-up that sends every page of `channel` due by `at` (one per time slice)."""
+    return timed_wakeup(delivery_queue(channel), DRAIN_DELIVERIES_JOB, (channel,), deliveries_wake(channel), at)
 
 
 class JobDispatcher:
@@ -134,7 +161,7 @@ class JobDispatcher:
             return jobs
         with self.redis.pipeline(transaction=False) as pipe:
             for name in names:
-                pipe.set(wake_flag(self.prefix, name), "1", nx=True, ex=60)
+                pipe.set(wake_flag(self.prefix, name), "1", nx=True, ex=_flag_ttl(jobs, name))
             won = {name for name, fresh in zip(names, pipe.execute()) if fresh}
         kept, seen = [], set()
         for job in jobs:
@@ -142,6 +169,13 @@ class JobDispatcher:
                 kept.append(job)
                 seen.add(job.coalesce)
         return kept
+
+
+def _flag_ttl(jobs: list[PendingJob], name: str) -> int:
+    """A flag outlives its job's wait by a minute; a lost job's flag then expires and frees the name."""
+    at = max((job.at for job in jobs if job.coalesce == name and job.at is not None), default=None)
+    wait = (at - datetime.now(timezone.utc)).total_seconds() if at is not None else 0.0
+    return 60 + max(0, math.ceil(wait))
 
 
 _JOB_OPTIONS: dict[str, Any] = {"result_ttl": 0, "failure_ttl": 7 * 86400}

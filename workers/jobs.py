@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from app.clock import utc_now
-from app.delivery import deliver, due_on_channel, next_due_on_channel
-from app.escalation import engine
+from app.channels import provider_name
+from app.delivery import Sent, deliver, next_due_on_channel, record_sent_many, send_claimed
+from app.delivery_batch import claim_due
+from app.escalation import due_steps, engine
 from app.models import Incident, IncidentTrigger
-from app.queueing import (DRAIN_DELIVERIES_JOB, ESCALATE_JOB, ESCALATION_QUEUE, FIRE_TRIGGER_JOB, FIRST_STEPS_WAKE,
-                          RUN_FIRST_STEPS_JOB, PendingJob, deliveries_wake, delivery_queue, wake_flag)
+from app.queueing import (ESCALATE_JOB, ESCALATION_QUEUE, FIRE_TRIGGER_JOB, FIRST_STEPS_WAKE, PendingJob,
+                          deliveries_wake, deliveries_wakeup, due_steps_wakeup, wake_flag)
 from workers.context import get_runtime
 
 log = logging.getLogger(__name__)
@@ -49,45 +50,71 @@ def escalate(incident_id: int, token: str, step: int) -> str:
 
 
 def run_first_steps() -> dict[str, int]:
-    """Run step 0 of every incident an intake opened and nobody has paged yet (one coalesced wake-up
-    for any number of new incidents). Each step runs in its own transaction, as `escalate` would."""
+    """The coalesced wake-up an intake sends for the incidents it opened: run every due step."""
+    return run_due_steps(FIRST_STEPS_WAKE)
+
+
+def run_due_steps(wake: str | None = None) -> dict[str, int]:
+    """Run every escalation step that is due, a batch per transaction (app.escalation.due_steps); then
+    the ack timeouts that are due, one by one. One wake-up serves any number of incidents."""
     runtime = get_runtime()
-    runtime.redis.delete(wake_flag(runtime.settings.queue_prefix, FIRST_STEPS_WAKE))  # later commits wake again
-    return _drain(lambda session, seen: engine.due_first_steps(session, utc_now(), exclude=seen),
-                  lambda item: escalate(item[0], item[1], 0),
-                  lambda session: engine.next_first_step_at(session, utc_now(), REARM_HORIZON),
-                  PendingJob(ESCALATION_QUEUE, RUN_FIRST_STEPS_JOB, ()))
+    if wake is not None:
+        runtime.redis.delete(wake_flag(runtime.settings.queue_prefix, wake))  # later commits wake again
+    outcomes: dict[str, int] = {}
+    while True:
+        ran = _run_step_batch(runtime)
+        _count(outcomes, "ran", len(ran))
+        if len(ran) < due_steps.BATCH_SIZE:
+            break
+    with runtime.session(reading=True) as session:
+        timeouts = engine.due_incidents(session, utc_now(), statuses=("acknowledged",))
+    for incident_id, token, step in timeouts:
+        _count(outcomes, _run_logged(lambda: escalate(incident_id, token, step), incident_id))
+    _rearm(lambda session: engine.next_step_at(session, utc_now(), REARM_HORIZON), due_steps_wakeup)
+    return outcomes
+
+
+def _run_step_batch(runtime: Any) -> list[int]:
+    """One batch of due steps in one transaction; if it fails, its incidents one by one (so one bad
+    row cannot hold back the rest, and each failure is logged and left to the sweeper)."""
+    try:
+        with runtime.session() as session:
+            ran = due_steps.run_due_steps(session, utc_now())
+            session.commit()
+            return ran
+    except Exception:  # noqa: BLE001 - fall back to single steps below
+        log.exception("a batch of due steps failed; running them one by one")
+    with runtime.session(reading=True) as session:
+        due = engine.due_incidents(session, utc_now(), limit=due_steps.BATCH_SIZE, statuses=("triggered",))
+    return [incident_id for incident_id, token, step in due
+            if _run_logged(lambda: escalate(incident_id, token, step), incident_id) == "ran"]
+
+
+def _run_logged(run: Callable[[], str], item: Any) -> str:
+    try:
+        return run()
+    except Exception:  # noqa: BLE001 - the row stays due; its retry or the sweeper runs it
+        log.exception("running %s failed; the sweeper will retry it", item)
+        return "failed"
+
+
+def _count(outcomes: dict[str, int], outcome: str, n: int = 1) -> None:
+    if n:
+        outcomes[outcome] = outcomes.get(outcome, 0) + n
 
 
 # The host that wrote a row and this worker may read different clocks, so rows written "due now" can
 # be due a little later here: a drain that leaves such rows comes back at the first one's time
-# instead of leaving them to the sweeper. Rows due later, and retries, have wake-ups of their own.
+# instead of leaving them to the sweeper. It shares its time slice's wake-up with the timer's own.
 REARM_HORIZON = timedelta(seconds=60)
 
 
-def _drain(find: Callable[[Any, set[Any]], list[Any]], run: Callable[[Any], str],
-           next_due: Callable[[Any], datetime | None], rearm: PendingJob) -> dict[str, int]:
-    """Run what `find` lists until it lists nothing new; each item at most once, a failure logged and
-    left to its retry or the sweeper. Then, if rows fall due within the horizon, come back at the first."""
+def _rearm(next_due: Callable[[Any], datetime | None], wakeup: Callable[[datetime], PendingJob]) -> None:
     runtime = get_runtime()
-    outcomes: dict[str, int] = {}
-    seen: set[Any] = set()
-    while True:
-        with runtime.session(reading=True) as session:
-            batch = [item for item in find(session, seen) if item not in seen]
-            later = None if batch else next_due(session)
-        if not batch:
-            if later is not None:
-                runtime.dispatcher.enqueue(replace(rearm, at=later))
-            return outcomes
-        for item in batch:
-            seen.add(item)
-            try:
-                outcome = run(item)
-            except Exception:  # noqa: BLE001 - the row stays due; its retry or the sweeper runs it
-                log.exception("running %s failed; the sweeper will retry it", item)
-                outcome = "failed"
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    with runtime.session(reading=True) as session:
+        later = next_due(session)
+    if later is not None:
+        runtime.dispatcher.enqueue(wakeup(later))
 
 
 def fire_open_trigger(trigger_id: int) -> str:
@@ -115,12 +142,43 @@ def deliver_notification(notification_id: int) -> str:
     return deliver(runtime.session, runtime.notifiers, notification_id, utc_now, runtime.settings.public_url)
 
 
-def drain_deliveries(channel: str) -> dict[str, int]:
-    """Deliver every page of `channel` that is due now (one coalesced wake-up for any number of rows),
-    each claimed on its own as `deliver_notification` does."""
+def drain_deliveries(channel: str, wake: str | None = None) -> dict[str, int]:
+    """Send every page of `channel` that is due, claimed a batch per transaction (app.delivery_batch).
+    One wake-up serves any number of rows."""
     runtime = get_runtime()
-    runtime.redis.delete(wake_flag(runtime.settings.queue_prefix, deliveries_wake(channel)))
-    return _drain(lambda session, seen: due_on_channel(session, channel, utc_now(), exclude=seen),
-                  deliver_notification,
-                  lambda session: next_due_on_channel(session, channel, utc_now(), REARM_HORIZON),
-                  PendingJob(delivery_queue(channel), DRAIN_DELIVERIES_JOB, (channel,)))
+    prefix = runtime.settings.queue_prefix
+    runtime.redis.delete(wake_flag(prefix, wake or deliveries_wake(channel)))  # later commits wake again
+    notifier = runtime.notifiers[channel]
+    # Console pages are stored, not sent, so a big batch is cheap; a provider's pages wait on each
+    # other's calls once claimed, so its batches stay small and two workers share a wave. Texts that
+    # are bundled per phone (app.sms_policy) are claimed one at a time: a text takes the pages still
+    # pending for its phone with it.
+    if callable(getattr(notifier, "send_bundle", None)):
+        limit = 1
+    else:
+        limit = CONSOLE_BATCH if provider_name(notifier) == "console" else PROVIDER_BATCH
+    outcomes: dict[str, int] = {}
+    while True:
+        with runtime.session() as session:
+            claimed, per_row = claim_due(session, channel, utc_now(), public_url=runtime.settings.public_url,
+                                         limit=limit)
+            session.commit()
+        for notification_id in per_row:
+            _count(outcomes, _run_logged(lambda: deliver_notification(notification_id), notification_id))
+        sent: list[Sent] = []
+        for each in claimed:
+            _count(outcomes, _run_logged(lambda: send_claimed(runtime.session, runtime.notifiers, each, utc_now,
+                                                              console_sent=sent), each.notification_id))
+        if sent:
+            with runtime.session() as session:
+                record_sent_many(session, sent, utc_now())
+                session.commit()
+        if len(claimed) + len(per_row) < limit:
+            break
+    _rearm(lambda session: next_due_on_channel(session, channel, utc_now(), REARM_HORIZON),
+           lambda at: deliveries_wakeup(channel, at))
+    return outcomes
+
+
+CONSOLE_BATCH = 200
+PROVIDER_BATCH = 10

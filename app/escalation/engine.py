@@ -21,7 +21,7 @@ from app.database import aware_utc
 from app.escalation import paging
 from app.escalation.stepping import Ladder, StepPlan, ladder_from_policy, plan_step
 from app.models import EscalationPolicy, Incident, IncidentTrigger
-from app.queueing import ESCALATE_JOB, ESCALATION_QUEUE, FIRE_TRIGGER_JOB, PendingJob, defer_job
+from app.queueing import ESCALATION_QUEUE, FIRE_TRIGGER_JOB, PendingJob, defer_job, due_steps_wakeup
 from app.timeline import SYSTEM, record
 
 # RQ's scheduler counts whole seconds and may run a job up to a second early.
@@ -97,7 +97,7 @@ def run_step(session: Session, *, incident_id: int, token: str, step: int, now: 
     if plan is None:
         # Nothing to page (a policy without levels): disarm the timer so no sweep finds it again.
         if _disarm(session, incident_id, token, step, now) and first:
-            _announce(session, incident, now)
+            announce(session, incident, now)
         return False
     if not _claim(session, incident_id, token, step, now, plan):
         return False
@@ -107,12 +107,12 @@ def run_step(session: Session, *, incident_id: int, token: str, step: int, now: 
                         ("last_step_at", now)):
         set_committed_value(incident, name, value)
     if first:
-        _announce(session, incident, now)
+        announce(session, incident, now)
     _page_from(session, incident, ladder, plan, now, actor=SYSTEM)
     return True
 
 
-def _announce(session: Session, incident: Incident, now: datetime) -> None:
+def announce(session: Session, incident: Incident, now: datetime) -> None:
     """Step 0 of an incident opened by an alert: tell the channels that show incidents (the service's
     Slack channel, a major-incident channel). The intake wrote its "triggered" line and left this here."""
     incident_changed(session, incident, kind="triggered", actor=SYSTEM,
@@ -265,10 +265,9 @@ def _page_from(session: Session, incident: Incident, ladder: Ladder, plan: StepP
 
 
 def _defer_wakeup(session: Session, incident: Incident) -> None:
-    defer_job(session, PendingJob(
-        ESCALATION_QUEUE, ESCALATE_JOB,
-        (incident.id, incident.escalation_token, incident.escalation_step), incident.next_escalation_at,
-    ))
+    """Wake the due-steps drain when the incident's timer falls due (one wake-up per time slice)."""
+    if incident.next_escalation_at is not None:
+        defer_job(session, due_steps_wakeup(incident.next_escalation_at))
 
 
 def _arm_open_triggers(session: Session, incident: Incident, now: datetime) -> None:
@@ -290,34 +289,22 @@ def _step_after_last(incident: Incident, ladder: Ladder) -> int:
     return min(incident.escalation_step, ladder.step_count - 1)
 
 
-def due_incidents(session: Session, now: datetime, limit: int = 500) -> list[tuple[int, str, int]]:
-    """(id, token, step) of triggered incidents whose next step is due: the sweeper's work list."""
+def due_incidents(session: Session, now: datetime, limit: int = 500,
+                  statuses: tuple[str, ...] = ("triggered", "acknowledged")) -> list[tuple[int, str, int]]:
+    """(id, token, step) of incidents whose timer is due (a step, or an ack timeout): the sweeper's work list."""
     rows = session.exec(
         select(Incident.id, Incident.escalation_token, Incident.escalation_step)
-        .where(col(Incident.status).in_(("triggered", "acknowledged")), col(Incident.next_escalation_at) <= now)
+        .where(col(Incident.status).in_(statuses), col(Incident.next_escalation_at) <= now)
         .order_by(col(Incident.next_escalation_at)).limit(limit)
     ).all()
     return [(int(i or 0), t, s) for i, t, s in rows]
 
 
-def due_first_steps(session: Session, now: datetime, *, exclude: set[tuple[int, str]] | None = None,
-                    limit: int = 200) -> list[tuple[int, str]]:
-    """(id, token) of incidents opened by an alert whose step 0 is due: what `run_first_steps` runs."""
-    rows = session.exec(
-        select(Incident.id, Incident.escalation_token)
-        .where(col(Incident.status) == "triggered", col(Incident.next_escalation_at) <= now)
-        .where(col(Incident.escalation_step) == 0, col(Incident.escalation_level) == 0)
-        .order_by(col(Incident.next_escalation_at)).limit(limit + len(exclude or ()))
-    ).all()
-    return [(int(i or 0), t) for i, t in rows if (int(i or 0), t) not in (exclude or ())][:limit]
-
-
-def next_first_step_at(session: Session, after: datetime, horizon: timedelta) -> datetime | None:
-    """When the first step 0 due after `after` (and within `horizon`) falls due."""
+def next_step_at(session: Session, after: datetime, horizon: timedelta) -> datetime | None:
+    """When the first timer due after `after` (and within `horizon`) falls due."""
     found = session.exec(
         select(func.min(Incident.next_escalation_at))
-        .where(col(Incident.status) == "triggered", col(Incident.escalation_step) == 0)
-        .where(col(Incident.escalation_level) == 0, col(Incident.next_escalation_at) > after)
+        .where(col(Incident.status).in_(("triggered", "acknowledged")), col(Incident.next_escalation_at) > after)
         .where(col(Incident.next_escalation_at) <= after + horizon)
     ).first()
     return aware_utc(found)

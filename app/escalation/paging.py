@@ -1,17 +1,63 @@
-"""Turning a level's targets into outbox rows: one per (incident, step, recipient, channel)."""
+"""Turning a level's targets into outbox rows: one per (incident, step, recipient, channel).
+
+Rows are written with Core `INSERT ... ON CONFLICT DO NOTHING` on the outbox's unique key, so a
+row that already exists is skipped by the database (DESIGN rule 6) without reading the step's rows
+first, and a batch of steps writes all of its rows with one statement.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
 
 from app.config_cache import get_row
 from app.escalation.stepping import channel_schedule, rules_from_stored
-from app.escalation.targets import resolve_targets
+from app.escalation.targets import ResolvedTargets, resolve_targets
 from app.models import Incident, Notification, User
-from app.queueing import DELIVER_JOB, DRAIN_DELIVERIES_JOB, PendingJob, defer_job, deliveries_wake, delivery_queue
+from app.queueing import DRAIN_DELIVERIES_JOB, PendingJob, defer_job, deliveries_wake, deliveries_wakeup, delivery_queue
 from app.timeline import SYSTEM, record
+
+NOTIFICATION: Table = Notification.__table__  # type: ignore[attr-defined]
+_ONCE = ("incident_id", "step_key", "recipient", "channel")
+
+
+@dataclass
+class PagePlan:
+    """The outbox rows of one level for one incident, and what its timeline line says."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    paged: list[str] = field(default_factory=list)
+
+    @property
+    def reached(self) -> bool:
+        """True when the level reached someone (a person with a rule for this severity, or a channel)."""
+        return bool(self.paged)
+
+
+def plan_pages(session: Session, incident: Incident, resolved: ResolvedTargets, now: datetime, *, step_key: str,
+               level: int) -> PagePlan:
+    """The rows for `resolved`: each person on each channel their rules ask for, each Slack channel."""
+    plan = PagePlan()
+    for user_id in resolved.user_ids:
+        user = get_row(session, User, user_id)
+        if user is None:
+            continue
+        channels = channel_schedule(rules_from_stored(user.notify), incident.severity, now)
+        plan.rows.extend(notification_values(incident, step_key=step_key, level=level, recipient=f"user:{user_id}",
+                                             user_id=user_id, channel=channel, due_at=due_at, now=now)
+                         for channel, due_at in channels)
+        if channels:
+            plan.paged.append(f"{user_id} ({', '.join(c for c, _ in channels)})")
+    for channel_name in resolved.slack_channels:
+        plan.rows.append(notification_values(incident, step_key=step_key, level=level, recipient=f"slack:{channel_name}",
+                                             user_id=None, channel="slack", due_at=now, now=now))
+        plan.paged.append(channel_name)
+    return plan
 
 
 def page_targets(
@@ -26,79 +72,57 @@ def page_targets(
     actor: str = SYSTEM,
 ) -> bool:
     """Write the outbox rows for `targets` and defer their delivery; False when nobody was reached."""
-    resolved = resolve_targets(session, targets, now)
-    existing = _existing_keys(session, incident.id or 0, step_key)
-    paged: list[str] = []
-    rows: list[Notification] = []
-    for user_id in resolved.user_ids:
-        user = get_row(session, User, user_id)
-        if user is None:
-            continue
-        channels = channel_schedule(rules_from_stored(user.notify), incident.severity, now)
-        added = [
-            row for channel, due_at in channels
-            if (row := _add(session, incident, existing, step_key, level, f"user:{user_id}", user_id, channel,
-                            due_at, now)) is not None
-        ]
-        rows.extend(added)
-        if channels:
-            paged.append(f"{user_id} ({', '.join(c for c, _ in channels)})")
-        elif not added:
-            resolved.empty.append(f"user:{user_id} (no notification rule for {incident.severity})")
-    for channel_name in resolved.slack_channels:
-        row = _add(session, incident, existing, step_key, level, f"slack:{channel_name}", None, "slack", now, now)
-        rows.extend([row] if row is not None else [])
-        paged.append(channel_name)
-    _defer_delivery(session, rows, now)
-    if paged:
+    plan = plan_pages(session, incident, resolve_targets(session, targets, now), now, step_key=step_key, level=level)
+    insert_pages(session, plan.rows, now)
+    if plan.paged:
         record(session, incident_id=incident.id or 0, kind="paged", actor=actor, at=now,
-               detail=f"{reason}: paged {', '.join(paged)}")
-    return bool(paged)
+               detail=paged_line(reason, plan))
+    return plan.reached
+
+
+def paged_line(reason: str, plan: PagePlan) -> str:
+    """The "paged" timeline line of a level."""
+    return f"{reason}: paged {', '.join(plan.paged)}"
 
 
 def add_notification(session: Session, incident: Incident, *, step_key: str, level: int, recipient: str,
                      user_id: str | None, channel: str, due_at: datetime, now: datetime) -> bool:
     """Add one outbox row unless the same (step, recipient, channel) exists; defer its delivery."""
-    existing = _existing_keys(session, incident.id or 0, step_key)
-    row = _add(session, incident, existing, step_key, level, recipient, user_id, channel, due_at, now)
-    _defer_delivery(session, [row] if row is not None else [], now)
-    return row is not None
+    return bool(insert_pages(session, [notification_values(
+        incident, step_key=step_key, level=level, recipient=recipient, user_id=user_id, channel=channel,
+        due_at=due_at, now=now)], now))
 
 
-def _add(session: Session, incident: Incident, existing: set[tuple[str, str]], step_key: str, level: int,
-         recipient: str, user_id: str | None, channel: str, due_at: datetime, now: datetime) -> Notification | None:
-    if (recipient, channel) in existing:
-        return None
-    existing.add((recipient, channel))
-    row = Notification(
-        incident_id=incident.id or 0, step_key=step_key, level=level, recipient=recipient, user_id=user_id,
-        channel=channel, urgent=step_key.startswith("esc:"), created_at=now, due_at=due_at,
-    )
-    session.add(row)
-    return row
+def notification_values(incident: Incident, *, step_key: str, level: int, recipient: str, user_id: str | None,
+                        channel: str, due_at: datetime, now: datetime) -> dict[str, Any]:
+    """One new (pending) outbox row."""
+    return dict(incident_id=incident.id or 0, step_key=step_key, level=level, recipient=recipient, user_id=user_id,
+                channel=channel, urgent=step_key.startswith("esc:"), status="pending", attempts=0, created_at=now,
+                due_at=due_at)
 
 
-def _defer_delivery(session: Session, rows: list[Notification], now: datetime) -> None:
-    """Flush the new rows together (one multi-row INSERT for their ids), then defer their delivery:
-    one coalesced drain per channel for the rows due now (an RQ job costs more than a console page),
-    a job at its time for each later one."""
+def insert_pages(session: Session, rows: list[dict[str, Any]], now: datetime) -> list[tuple[int, str, datetime]]:
+    """Insert the rows that do not exist yet (one statement) and defer their delivery; (id, channel,
+    due_at) of the rows inserted."""
     if not rows:
-        return
-    session.flush()
+        return []
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(NOTIFICATION).values(rows).on_conflict_do_nothing(index_elements=_ONCE)
+                 .returning(NOTIFICATION.c.id, NOTIFICATION.c.channel, NOTIFICATION.c.due_at))
+    inserted = [(int(i), c, d) for i, c, d in session.execute(statement).all()]
+    _defer_delivery(session, inserted, now)
+    return inserted
+
+
+def _defer_delivery(session: Session, rows: list[tuple[int, str, datetime]], now: datetime) -> None:
+    """Wake each channel's drain: at once for the rows due now (one coalesced job per channel, as an
+    RQ job costs more than a console page), and at each later due time (one job per time slice)."""
     due_now: set[str] = set()
-    for row in rows:
-        if row.due_at > now:
-            defer_job(session, PendingJob(delivery_queue(row.channel), DELIVER_JOB, (row.id,), row.due_at))
+    for _row_id, channel, due_at in rows:
+        if due_at > now:
+            defer_job(session, deliveries_wakeup(channel, due_at))
         else:
-            due_now.add(row.channel)
-    for channel in due_now:
+            due_now.add(channel)
+    for channel in sorted(due_now):
         defer_job(session, PendingJob(delivery_queue(channel), DRAIN_DELIVERIES_JOB, (channel,),
                                       coalesce=deliveries_wake(channel)))
-
-
-def _existing_keys(session: Session, incident_id: int, step_key: str) -> set[tuple[str, str]]:
-    rows = session.exec(
-        select(Notification.recipient, Notification.channel)
-        .where(col(Notification.incident_id) == incident_id, col(Notification.step_key) == step_key)
-    ).all()
-    return {(r, c) for r, c in rows}

@@ -1,0 +1,141 @@
+"""Running every due escalation step in one transaction: how a wave of timers keeps up.
+
+A batch locks the incidents whose step is due (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two
+workers split a wave instead of queueing on the same rows; SQLite's single writer, BEGIN IMMEDIATE,
+does the same), plans each step in Python exactly as `engine.run_step` would (policies and users from
+the configuration cache, each level's targets resolved once per batch), then writes with a fixed
+number of statements whatever its size: one UPDATE per incident sent together (a compare-and-set on
+token and step, as every claim is), one INSERT for every outbox row, one for every timeline line.
+Every step is whole or absent (DESIGN rule 5): a failure rolls back the batch, and the caller runs
+those incidents one by one (`engine.wake`), so a bad row cannot hold back the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, select
+
+from app.escalation import paging
+from app.escalation.engine import EARLY_TOLERANCE, announce, ladder_for, step_key
+from app.escalation.stepping import StepPlan, plan_step
+from app.escalation.targets import ResolvedTargets, resolve_targets
+from app.models import Incident
+from app.queueing import defer_job, due_steps_wakeup
+from app.timeline import SYSTEM, Line, record_many
+
+INCIDENT: Table = Incident.__table__  # type: ignore[attr-defined]
+BATCH_SIZE = 100
+
+# The claim: a compare-and-set on (token, step) and the due time, sent for the whole batch at once.
+_CLAIM = (
+    update(INCIDENT)
+    .where(INCIDENT.c.id == bindparam("claim_id"), INCIDENT.c.escalation_token == bindparam("claim_token"))
+    .where(INCIDENT.c.escalation_step == bindparam("claim_step"), INCIDENT.c.status == "triggered")
+    .where(INCIDENT.c.next_escalation_at <= bindparam("claim_now"))
+    .values(escalation_step=bindparam("new_step"), escalation_level=bindparam("new_level"),
+            next_escalation_at=bindparam("new_due"), last_step_at=bindparam("new_last_step_at"))
+)
+
+
+@dataclass
+class Batch:
+    """What a batch writes: the claims, the outbox rows and the timeline lines."""
+
+    now: datetime
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
+    resolved: dict[tuple[str, ...], ResolvedTargets] = field(default_factory=dict)
+
+
+def lock_due(session: Session, now: datetime, limit: int = BATCH_SIZE) -> list[Incident]:
+    """Triggered incidents whose step is due, oldest first, locked for this transaction."""
+    return list(session.exec(
+        select(Incident)
+        .where(col(Incident.status) == "triggered", col(Incident.next_escalation_at) <= now + EARLY_TOLERANCE)
+        .order_by(col(Incident.next_escalation_at)).limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all())
+
+
+def run_due_steps(session: Session, now: datetime, limit: int = BATCH_SIZE) -> list[int]:
+    """Run the due step of up to `limit` incidents in the caller's transaction; their ids."""
+    incidents = lock_due(session, now, limit)
+    batch = Batch(now)
+    for incident in incidents:
+        _plan(session, batch, incident)
+    if batch.claims:
+        session.execute(_CLAIM, batch.claims)
+        _tell_loaded_rows(incidents, batch.claims)
+    paging.insert_pages(session, batch.rows, now)
+    record_many(session, batch.lines)
+    for claim in batch.claims:
+        if claim["new_due"] is not None:
+            defer_job(session, due_steps_wakeup(claim["new_due"]))
+    return [incident.id or 0 for incident in incidents]
+
+
+def _plan(session: Session, batch: Batch, incident: Incident) -> None:
+    """Plan one incident's due step into the batch (the rules of `engine.run_step` and `_page_from`)."""
+    now, step = batch.now, incident.escalation_step
+    ladder = ladder_for(session, incident)
+    plan = plan_step(ladder, step, incident.severity, now)
+    first = step == 0 and incident.escalation_round == 0 and incident.escalation_level == 0
+    if plan is None:  # nothing to page: disarm the timer so no sweep finds it again
+        batch.claims.append(_claim(incident, step, step, incident.escalation_level, None, now,
+                                   ran_at=incident.last_step_at))
+        if first:
+            announce(session, incident, now)
+        return
+    if first:
+        announce(session, incident, now)
+    while True:
+        pages = paging.plan_pages(session, incident, _resolved(session, batch, plan), now,
+                                  step_key=step_key(incident, plan.step), level=plan.level)
+        batch.rows.extend(pages.rows)
+        if pages.reached:
+            batch.lines.append(Line(incident, "paged", SYSTEM,
+                                    paging.paged_line(f"escalation level {plan.level}", pages), now))
+        if pages.reached or plan.next_step is None:
+            break
+        batch.lines.append(Line(incident, "escalation_gap", SYSTEM,
+                                f"level {plan.level} has nobody to page; paging level "
+                                f"{plan.level % len(ladder.levels) + 1} now", now))
+        next_plan = plan_step(ladder, plan.next_step, incident.severity, now)
+        if next_plan is None:
+            break
+        plan = next_plan
+    batch.claims.append(_claim(incident, step, _next_step(plan), plan.level, plan.next_due_at, now))
+
+
+def _tell_loaded_rows(incidents: list[Incident], claims: list[dict[str, Any]]) -> None:
+    """The claims wrote these columns; tell the loaded rows so, without reading them back."""
+    by_id = {incident.id: incident for incident in incidents}
+    for claim in claims:
+        incident = by_id[claim["claim_id"]]
+        for name, key in (("escalation_step", "new_step"), ("escalation_level", "new_level"),
+                          ("next_escalation_at", "new_due"), ("last_step_at", "new_last_step_at")):
+            set_committed_value(incident, name, claim[key])
+
+
+def _next_step(plan: StepPlan) -> int:
+    return plan.next_step if plan.next_step is not None else plan.step + 1
+
+
+def _claim(incident: Incident, step: int, new_step: int, new_level: int, new_due: datetime | None,
+           now: datetime, *, ran_at: datetime | None | str = "now") -> dict[str, Any]:
+    return dict(claim_id=incident.id, claim_token=incident.escalation_token, claim_step=step, claim_now=now,
+                new_step=new_step, new_level=new_level, new_due=new_due,
+                new_last_step_at=now if ran_at == "now" else ran_at)
+
+
+def _resolved(session: Session, batch: Batch, plan: StepPlan) -> ResolvedTargets:
+    """A level's targets resolved once per batch: every incident of the batch pages at the same `now`."""
+    if plan.targets not in batch.resolved:
+        batch.resolved[plan.targets] = resolve_targets(session, plan.targets, batch.now)
+    return batch.resolved[plan.targets]
