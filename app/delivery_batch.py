@@ -12,7 +12,7 @@ provider call to be remembered). Rows needing the per-row rules (a phone that re
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -21,10 +21,6 @@ from app.delivery import Claimed, no_longer_wanted, texts_turned_off, worker_id
 from app.models import Incident, Notification
 from app.pages import build_pages, build_recipient
 
-# A claim may run this far ahead of its due time (as `delivery._claim` allows).
-CLAIM_AHEAD = timedelta(seconds=1)
-
-
 def claim_due(session: Session, channel: str, now: datetime, *, public_url: str, limit: int) -> tuple[list[Claimed],
                                                                                                         list[int]]:
     """Claim up to `limit` due rows of `channel` in the caller's transaction: the claimed pages, and
@@ -32,7 +28,7 @@ def claim_due(session: Session, channel: str, now: datetime, *, public_url: str,
     rows = session.exec(
         select(Notification, Incident).join(Incident, col(Incident.id) == col(Notification.incident_id))
         .where(col(Notification.status) == "pending", col(Notification.channel) == channel)
-        .where(col(Notification.due_at) <= now + CLAIM_AHEAD)
+        .where(col(Notification.due_at) <= now)  # drains wake at exact times: never send early
         .order_by(col(Notification.due_at)).limit(limit)
         .with_for_update(skip_locked=True, of=Notification)
     ).all()

@@ -61,11 +61,8 @@ def run_due_steps(wake: str | None = None) -> dict[str, int]:
     if wake is not None:
         runtime.redis.delete(wake_flag(runtime.settings.queue_prefix, wake))  # later commits wake again
     outcomes: dict[str, int] = {}
-    while True:
-        ran = _run_step_batch(runtime)
-        _count(outcomes, "ran", len(ran))
-        if len(ran) < due_steps.BATCH_SIZE:
-            break
+    while _run_step_batch(runtime, outcomes) >= due_steps.BATCH_SIZE:
+        pass
     with runtime.session(reading=True) as session:
         timeouts = engine.due_incidents(session, utc_now(), statuses=("acknowledged",))
     for incident_id, token, step in timeouts:
@@ -74,20 +71,23 @@ def run_due_steps(wake: str | None = None) -> dict[str, int]:
     return outcomes
 
 
-def _run_step_batch(runtime: Any) -> list[int]:
+def _run_step_batch(runtime: Any, outcomes: dict[str, int]) -> int:
     """One batch of due steps in one transaction; if it fails, its incidents one by one (so one bad
-    row cannot hold back the rest, and each failure is logged and left to the sweeper)."""
+    row cannot hold back the rest, and each failure is logged and left to the sweeper). How many
+    incidents it took."""
     try:
         with runtime.session() as session:
             ran = due_steps.run_due_steps(session, utc_now())
             session.commit()
-            return ran
+        _count(outcomes, "ran", len(ran))
+        return len(ran)
     except Exception:  # noqa: BLE001 - fall back to single steps below
         log.exception("a batch of due steps failed; running them one by one")
     with runtime.session(reading=True) as session:
         due = engine.due_incidents(session, utc_now(), limit=due_steps.BATCH_SIZE, statuses=("triggered",))
-    return [incident_id for incident_id, token, step in due
-            if _run_logged(lambda: escalate(incident_id, token, step), incident_id) == "ran"]
+    for incident_id, token, step in due:
+        _count(outcomes, _run_logged(lambda: escalate(incident_id, token, step), incident_id))
+    return len(due)
 
 
 def _run_logged(run: Callable[[], str], item: Any) -> str:

@@ -1,0 +1,104 @@
+"""Due steps and due pages run in batches (app.escalation.due_steps, app.delivery_batch): two workers
+split a wave without running a step twice, a bad row cannot hold back the rest, and nothing goes out
+before its time."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from app.clock import utc_now
+from app.models import EscalationPolicy, Incident, Notification, TimelineEntry
+from tests.support.config import apply_test_config, pd_trigger, run_jobs
+from workers import jobs
+from workers.context import use_runtime
+
+WAVE = 60
+
+
+@pytest.fixture
+def worker_runtime(runtime: Any) -> Any:
+    """Jobs called in this process use the test's runtime, as a worker's would use its own."""
+    apply_test_config(runtime)
+    use_runtime(runtime)
+    yield runtime
+    use_runtime(None)
+
+
+def open_incidents(client: Any, count: int) -> None:
+    for n in range(count):
+        assert client.post("/v2/enqueue", json=pd_trigger(dedup_key=f"wave-{n}")).status_code == 202
+
+
+def test_two_workers_draining_one_wave_run_each_step_once(worker_runtime: Any, client: Any) -> None:
+    open_incidents(client, WAVE)
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def drain() -> None:
+        try:
+            start.wait()
+            jobs.run_due_steps()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=drain) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    with worker_runtime.session() as session:
+        paged = Counter(session.exec(select(TimelineEntry.incident_id).where(col(TimelineEntry.kind) == "paged")))
+        steps = {i.id: i.escalation_step for i in session.exec(select(Incident))}
+        rows = Counter(session.exec(select(Notification.incident_id).where(col(Notification.level) == 1)))
+    assert len(steps) == WAVE
+    assert set(steps.values()) == {1}, "every incident's step 0 ran, and only once"
+    assert set(paged.values()) == {1} and len(paged) == WAVE, "one 'paged' line per incident"
+    assert len(rows) == WAVE and len(set(rows.values())) == 1, "the same outbox rows for every incident"
+
+
+def test_a_bad_row_falls_back_to_single_steps_and_the_rest_still_page(worker_runtime: Any, client: Any,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    open_incidents(client, 5)
+    with worker_runtime.session() as session:
+        session.add(EscalationPolicy(id="broken", levels=[{"targets": 5}]))  # not a list: planning it raises
+        session.commit()
+        poisoned = session.exec(select(Incident).order_by(col(Incident.id))).first()
+        assert poisoned is not None
+        poisoned.escalation_policy_id = "broken"
+        session.add(poisoned)
+        session.commit()
+        poisoned_id = poisoned.id
+    with caplog.at_level(logging.ERROR):
+        outcomes = jobs.run_due_steps()
+    assert outcomes == {"ran": 4, "failed": 1}
+    assert "a batch of due steps failed" in caplog.text
+    with worker_runtime.session() as session:
+        steps = {i.id: i.escalation_step for i in session.exec(select(Incident))}
+    assert steps.pop(poisoned_id) == 0, "the bad row stays due, for the sweeper and the logs"
+    assert set(steps.values()) == {1}
+
+
+def test_a_drain_never_sends_a_page_before_it_is_due(worker_runtime: Any) -> None:
+    from app import incidents
+
+    soon = utc_now() + timedelta(milliseconds=500)
+    with worker_runtime.session() as session:
+        incidents.declare(session, service_id="checkout", title="due in half a second", severity="SEV1",
+                          user_id="alice", now=soon)
+        session.commit()
+    for channel in ("slack", "sms"):
+        jobs.drain_deliveries(channel)
+    with worker_runtime.session() as session:
+        early = session.exec(select(Notification).where(col(Notification.status) != "pending")).all()
+    assert early == []
+    run_jobs(worker_runtime)  # the queued wake-ups are not due yet either
+    with worker_runtime.session() as session:
+        assert session.exec(select(Notification).where(col(Notification.sent_at) < soon)).all() == []
