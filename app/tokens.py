@@ -7,7 +7,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, bindparam, select
+from sqlmodel import Session
 
 from app.errors import BadRequest, Unauthorized
 from app.models import ApiToken, User
@@ -43,13 +44,18 @@ def create_token(session: Session, *, user_id: str, role: str, now: datetime) ->
     return plaintext
 
 
+# Every API request runs this: a plain-row read (SQLAlchemy Core), built once.
+_TOKENS: Table = ApiToken.__table__  # type: ignore[attr-defined]
+_LIVE_TOKEN = (select(_TOKENS.c.user_id, _TOKENS.c.role)
+               .where(_TOKENS.c.token_hash == bindparam("token_hash"), _TOKENS.c.revoked_at.is_(None)))
+
+
 def authenticate(session: Session, authorization: str | None) -> Caller:
     """The caller behind an `Authorization: Bearer <token>` header, or Unauthorized."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized("send Authorization: Bearer <token> (create one with `klaxon token create`)")
     token = authorization[7:].strip()
-    row = session.exec(select(ApiToken).where(col(ApiToken.token_hash) == hash_secret(token),
-                                              col(ApiToken.revoked_at).is_(None))).first()
+    row = session.execute(_LIVE_TOKEN, {"token_hash": hash_secret(token)}).first()
     if row is None:
         raise Unauthorized("unknown or revoked token")
     return Caller(row.user_id, row.role)

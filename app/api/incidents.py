@@ -10,9 +10,9 @@ from sqlmodel import col, select
 from app import incidents
 from app.api.context import caller, db, json_body, requires
 from app.clock import utc_now
-from app.errors import BadRequest
+from app.errors import BadRequest, NotFound
 from app.models import Incident
-from app.serialize import incident_full, incident_summary
+from app.serialize import incident_full, incident_summary, read_incident
 
 bp = Blueprint("incidents", __name__, url_prefix="/api/v1")
 
@@ -47,7 +47,10 @@ def list_incidents() -> Any:
 @requires("responder")
 def get_incident(incident_id: int) -> Any:
     """One incident with its alerts, timeline and notifications."""
-    return jsonify(incident_full(db(), incidents.get(db(), incident_id)))
+    incident = read_incident(db(), incident_id)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}")
+    return jsonify(incident_full(db(), incident))
 
 
 @bp.post("/incidents")
