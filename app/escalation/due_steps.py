@@ -84,7 +84,7 @@ def _plan(session: Session, batch: Batch, incident: Incident) -> None:
     """Plan one incident's due step into the batch (the rules of `engine.run_step` and `_page_from`)."""
     now, step = batch.now, incident.escalation_step
     ladder = ladder_for(session, incident)
-    plan = plan_step(ladder, step, incident.severity, now)
+    plan = plan_step(ladder, step, incident.severity, now, due=incident.next_escalation_at)
     first = step == 0 and incident.escalation_round == 0 and incident.escalation_level == 0
     if plan is None:  # nothing to page: disarm the timer so no sweep finds it again
         batch.claims.append(_claim(incident, step, step, incident.escalation_level, None, now,

@@ -92,7 +92,7 @@ def run_step(session: Session, *, incident_id: int, token: str, step: int, now: 
     if incident is None or incident.next_escalation_at is None:
         return False
     ladder = ladder_for(session, incident)
-    plan = plan_step(ladder, step, incident.severity, now)
+    plan = plan_step(ladder, step, incident.severity, now, due=incident.next_escalation_at)
     first = step == 0 and incident.escalation_round == 0 and incident.escalation_level == 0
     if plan is None:
         # Nothing to page (a policy without levels): disarm the timer so no sweep finds it again.

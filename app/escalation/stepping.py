@@ -13,6 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Sequence
 
 DEFAULT_ESCALATE_AFTER = timedelta(minutes=5)
+# A step that ran late takes its lateness off the next wait, up to this much and never more than half
+# the wait: through scheduling jitter the ladder keeps its offsets from the incident's creation (late
+# pages do not add up level after level), while a step that ran minutes late (no worker was up) still
+# leaves its level nearly the whole wait to acknowledge.
+KEEP_PACE_LIMIT = timedelta(seconds=5)
 URGENT_SEVERITIES = ("SEV1", "SEV2")
 
 
@@ -89,8 +94,8 @@ def ladder_from_policy(levels: Sequence[dict[str, Any]], repeat: int, escalate_s
     return Ladder(built, max(0, int(repeat)), tuple(escalate_severities))
 
 
-def plan_step(ladder: Ladder, step: int, severity: str, now: datetime) -> StepPlan | None:
-    """The plan for running `step` at `now`, or None when the ladder has no such step."""
+def plan_step(ladder: Ladder, step: int, severity: str, now: datetime, due: datetime | None = None) -> StepPlan | None:
+    """The plan for running `step` at `now` (it was `due` then), or None when the ladder has no such step."""
     if not ladder.levels or step < 0 or step >= ladder.step_count:
         return None
     if step > 0 and not ladder.escalates(severity):
@@ -101,7 +106,14 @@ def plan_step(ladder: Ladder, step: int, severity: str, now: datetime) -> StepPl
     if not has_next:
         return StepPlan(step, index + 1, level.targets, None, None)
     wait = level.escalate_after if level.escalate_after is not None else DEFAULT_ESCALATE_AFTER
-    return StepPlan(step, index + 1, level.targets, step + 1, now + wait)
+    return StepPlan(step, index + 1, level.targets, step + 1, now + wait - catch_up(now, due, wait))
+
+
+def catch_up(now: datetime, due: datetime | None, wait: timedelta) -> timedelta:
+    """How much of a step's lateness to take off the next wait (see KEEP_PACE_LIMIT)."""
+    if due is None or due >= now:
+        return timedelta(0)
+    return min(now - due, KEEP_PACE_LIMIT, wait / 2)
 
 
 def rules_from_stored(stored: Sequence[dict[str, Any]] | None) -> tuple[NotifyRule, ...]:

@@ -9,6 +9,7 @@ import pytest
 from app.escalation.stepping import (
     DEFAULT_ESCALATE_AFTER,
     DEFAULT_NOTIFY_RULES,
+    KEEP_PACE_LIMIT,
     NotifyRule,
     channel_schedule,
     fallback_channel,
@@ -94,3 +95,30 @@ def test_fallback_follows_the_users_rule_order(tried: set[str], expected: str | 
 def test_fallback_ignores_severity_filters_and_prefers_the_users_order() -> None:
     rules = (NotifyRule("voice", M, ("SEV1",)), NotifyRule("slack", timedelta(0)))
     assert fallback_channel(rules, {"slack"}) == "voice"
+
+
+def test_a_step_run_a_little_late_keeps_the_ladder_on_its_offsets() -> None:
+    late = T0 + timedelta(milliseconds=300)
+    plan = plan_step(LADDER, 0, "SEV1", late, due=T0)
+    assert plan is not None and plan.next_due_at == T0 + LADDER.levels[0].escalate_after
+
+
+def test_a_step_run_minutes_late_still_leaves_its_level_nearly_the_whole_wait() -> None:
+    wait = LADDER.levels[0].escalate_after
+    assert wait is not None
+    late = T0 + timedelta(minutes=10)
+    plan = plan_step(LADDER, 0, "SEV1", late, due=T0)
+    assert plan is not None and plan.next_due_at == late + wait - KEEP_PACE_LIMIT
+
+
+def test_catching_up_never_takes_more_than_half_the_wait() -> None:
+    short = ladder_from_policy([{"targets": ["user:a"], "escalate_after_seconds": 4},
+                                {"targets": ["user:b"]}], 0, ["SEV1"])
+    late = T0 + timedelta(seconds=3)
+    plan = plan_step(short, 0, "SEV1", late, due=T0)
+    assert plan is not None and plan.next_due_at == late + timedelta(seconds=2)
+
+
+def test_a_step_run_early_or_on_time_waits_the_full_time() -> None:
+    plan = plan_step(LADDER, 0, "SEV1", T0, due=T0 + timedelta(seconds=1))
+    assert plan is not None and plan.next_due_at == T0 + LADDER.levels[0].escalate_after
