@@ -86,8 +86,22 @@ def _run_step_batch(runtime: Any, outcomes: dict[str, int]) -> int:
     with runtime.session(reading=True) as session:
         due = engine.due_incidents(session, utc_now(), limit=due_steps.BATCH_SIZE, statuses=("triggered",))
     for incident_id, token, step in due:
-        _count(outcomes, _run_logged(lambda: escalate(incident_id, token, step), incident_id))
+        _count(outcomes, run_or_postpone(runtime, (incident_id, token, step), lambda: escalate(incident_id, token, step)))
     return len(due)
+
+
+def run_or_postpone(runtime: Any, due: tuple[int, str, int], run: Callable[[], str]) -> str:
+    """Run one due step; if it raises, log it and postpone it (engine.postpone_failed_step)."""
+    incident_id, token, step = due
+    try:
+        return run()
+    except Exception as error:  # noqa: BLE001 - one bad step must not stop the others
+        log.exception("escalation step %s of incident %s failed; trying again later", step, incident_id)
+        with runtime.session() as session:
+            engine.postpone_failed_step(session, incident_id=incident_id, token=token, step=step, now=utc_now(),
+                                        error=error)
+            session.commit()
+        return "failed"
 
 
 def _run_logged(run: Callable[[], str], item: Any) -> str:

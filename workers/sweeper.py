@@ -22,6 +22,7 @@ from app.escalation import engine
 from app.models import Notification
 from app.queueing import CHANNELS, ESCALATION_QUEUE, delivery_queue
 from app.runtime import Runtime
+from workers.jobs import run_or_postpone
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +54,9 @@ def sweep_due_timers(runtime: Runtime, grace: timedelta = GRACE) -> SweepReport:
     cutoff = utc_now() - (BACKLOG_GRACE if ESCALATION_QUEUE in busy else grace)
     with runtime.session() as session:
         due = engine.due_incidents(session, cutoff)
-    for incident_id, token, step in due:
-        with runtime.session() as session:
-            if engine.wake(session, incident_id=incident_id, token=token, step=step, now=utc_now()):
-                report.steps += 1
-            session.commit()
+    for item in due:
+        if run_or_postpone(runtime, item, lambda: _wake(runtime, *item)) == "ran":
+            report.steps += 1
     with runtime.session() as session:
         triggers = engine.due_triggers(session, cutoff)
     for trigger_id in triggers:
@@ -76,6 +75,13 @@ def sweep_due_timers(runtime: Runtime, grace: timedelta = GRACE) -> SweepReport:
         if deliver(runtime.session, runtime.notifiers, notification_id, utc_now, runtime.settings.public_url) != "skipped":
             report.deliveries += 1
     return report
+
+
+def _wake(runtime: Runtime, incident_id: int, token: str, step: int) -> str:
+    with runtime.session() as session:
+        ran = engine.wake(session, incident_id=incident_id, token=token, step=step, now=utc_now())
+        session.commit()
+    return "ran" if ran else "stale"
 
 
 def _busy_queues(runtime: Runtime) -> set[str]:

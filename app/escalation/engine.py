@@ -130,6 +130,30 @@ def _disarm(session: Session, incident_id: int, token: str, step: int, now: date
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+# A step that raised (a broken policy, a bug) is tried again this much later, not on every wake-up:
+# left due, it would fail every batch it joins and, sorted first, hide real lost timers from the sweeper.
+FAILED_STEP_RETRY = timedelta(seconds=60)
+
+
+def postpone_failed_step(session: Session, *, incident_id: int, token: str, step: int, now: datetime,
+                         error: BaseException) -> bool:
+    """Move a step that raised to FAILED_STEP_RETRY from now and say so on the timeline (compare-and-set:
+    a step that changed meanwhile is left alone)."""
+    moved = session.execute(
+        update(Incident)
+        .where(col(Incident.id) == incident_id, col(Incident.escalation_token) == token)
+        .where(col(Incident.escalation_step) == step, col(Incident.next_escalation_at).is_not(None))
+        .values(next_escalation_at=now + FAILED_STEP_RETRY)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    record(session, incident_id=incident_id, kind="escalation_error", actor=SYSTEM, at=now,
+           detail=f"escalation step {step} failed ({type(error).__name__}: {error}); "
+                  f"trying again in {int(FAILED_STEP_RETRY.total_seconds())}s")
+    defer_job(session, due_steps_wakeup(now + FAILED_STEP_RETRY))
+    return True
+
+
 def escalate_now(session: Session, incident: Incident, *, actor: str, now: datetime) -> bool:
     """Page the next level now and restart its timer; False when the ladder has no next level."""
     # A manual escalation climbs whatever the severity: the commander asked for it.

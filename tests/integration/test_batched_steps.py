@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import col, select
 
 from app.clock import utc_now
+from app.escalation.engine import FAILED_STEP_RETRY
 from app.models import EscalationPolicy, Incident, Notification, TimelineEntry
 from tests.support.config import apply_test_config, pd_trigger, run_jobs
 from workers import jobs
@@ -82,8 +83,36 @@ def test_a_bad_row_falls_back_to_single_steps_and_the_rest_still_page(worker_run
     assert "a batch of due steps failed" in caplog.text
     with worker_runtime.session() as session:
         steps = {i.id: i.escalation_step for i in session.exec(select(Incident))}
-    assert steps.pop(poisoned_id) == 0, "the bad row stays due, for the sweeper and the logs"
+        postponed = session.get(Incident, poisoned_id)
+        errors = session.exec(select(TimelineEntry.detail).where(col(TimelineEntry.kind) == "escalation_error")).all()
+    assert steps.pop(poisoned_id) == 0, "the bad row keeps its step"
     assert set(steps.values()) == {1}
+    assert postponed is not None and postponed.next_escalation_at is not None
+    assert postponed.next_escalation_at - utc_now() > FAILED_STEP_RETRY - timedelta(seconds=10)
+    assert errors == [f"escalation step 0 failed (TypeError: 'int' object is not iterable); trying again in 60s"]
+    caplog.clear()
+    assert jobs.run_due_steps() == {}, "postponed: the next wake-up neither runs it nor falls back"
+    assert "failed" not in caplog.text
+
+
+def test_a_bad_row_does_not_stop_a_sweep(worker_runtime: Any, client: Any) -> None:
+    from workers.sweeper import sweep_due_timers
+
+    open_incidents(client, 2)
+    with worker_runtime.session() as session:
+        session.add(EscalationPolicy(id="broken", levels=[{"targets": 5}]))
+        session.commit()
+        first = session.exec(select(Incident).order_by(col(Incident.id))).first()
+        assert first is not None
+        first.escalation_policy_id = "broken"  # sorted first by due time, as a poison row would be
+        session.add(first)
+        session.commit()
+    worker_runtime.redis.delete("rq:queue:klaxon-escalation")  # the wake-up was lost: the sweeper's work
+    report = sweep_due_timers(worker_runtime, grace=timedelta(0))
+    assert report.steps == 1
+    with worker_runtime.session() as session:
+        steps = [i.escalation_step for i in session.exec(select(Incident).order_by(col(Incident.id)))]
+    assert steps == [0, 1]
 
 
 def test_a_drain_never_sends_a_page_before_it_is_due(worker_runtime: Any) -> None:
