@@ -29,12 +29,14 @@ ESCALATE_JOB = "workers.jobs.escalate"
 RUN_FIRST_STEPS_JOB = "workers.jobs.run_first_steps"
 RUN_DUE_STEPS_JOB = "workers.jobs.run_due_steps"
 FIRE_TRIGGER_JOB = "workers.jobs.fire_open_trigger"
+FIRE_DUE_TRIGGERS_JOB = "workers.jobs.fire_due_triggers"
 DELIVER_JOB = "workers.jobs.deliver_notification"
 DRAIN_DELIVERIES_JOB = "workers.jobs.drain_deliveries"
 SLACK_SYNC_JOB = "workers.slack_jobs.sync_incident"
 SLACK_OPEN_CHANNEL_JOB = "workers.slack_jobs.open_incident_channel"
 SLACK_TELL_JOB = "workers.slack_jobs.tell_user"
-JOB_NAMES = (ESCALATE_JOB, RUN_FIRST_STEPS_JOB, RUN_DUE_STEPS_JOB, FIRE_TRIGGER_JOB, DELIVER_JOB, DRAIN_DELIVERIES_JOB,
+JOB_NAMES = (ESCALATE_JOB, RUN_FIRST_STEPS_JOB, RUN_DUE_STEPS_JOB, FIRE_TRIGGER_JOB, FIRE_DUE_TRIGGERS_JOB, DELIVER_JOB,
+             DRAIN_DELIVERIES_JOB,
              SLACK_SYNC_JOB, SLACK_OPEN_CHANNEL_JOB, SLACK_TELL_JOB)
 FIRST_STEPS_WAKE = "first-steps"
 
@@ -98,6 +100,11 @@ def timed_wakeup(queue: str, func: str, args: tuple[Any, ...], name: str, at: da
 def due_steps_wakeup(at: datetime) -> PendingJob:
     """The wake-up that runs every escalation step due by `at` (one per time slice)."""
     return timed_wakeup(ESCALATION_QUEUE, RUN_DUE_STEPS_JOB, (), "due-steps", at)
+
+
+def due_triggers_wakeup(at: datetime) -> PendingJob:
+    """The wake-up that fires every open-time trigger due by `at` (one per time slice)."""
+    return timed_wakeup(ESCALATION_QUEUE, FIRE_DUE_TRIGGERS_JOB, (), "due-triggers", at)
 
 
 def deliveries_wakeup(channel: str, at: datetime) -> PendingJob:

@@ -18,7 +18,7 @@ from app.delivery_batch import claim_due
 from app.escalation import due_steps, engine
 from app.models import Incident, IncidentTrigger
 from app.queueing import (ESCALATE_JOB, ESCALATION_QUEUE, FIRE_TRIGGER_JOB, FIRST_STEPS_WAKE, PendingJob,
-                          deliveries_wake, deliveries_wakeup, due_steps_wakeup, wake_flag)
+                          deliveries_wake, deliveries_wakeup, due_steps_wakeup, due_triggers_wakeup, wake_flag)
 from workers.context import get_runtime
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,21 @@ def _rearm(next_due: Callable[[Any], datetime | None], wakeup: Callable[[datetim
         later = next_due(session)
     if later is not None:
         runtime.dispatcher.enqueue(wakeup(later))
+
+
+def fire_due_triggers(wake: str | None = None) -> dict[str, int]:
+    """Fire every open-time trigger that is due, each in its own transaction (one wake-up per time
+    slice serves any number of incidents opened together)."""
+    runtime = get_runtime()
+    if wake is not None:
+        runtime.redis.delete(wake_flag(runtime.settings.queue_prefix, wake))
+    outcomes: dict[str, int] = {}
+    with runtime.session(reading=True) as session:
+        due = engine.due_triggers(session, utc_now())
+    for trigger_id in due:
+        _count(outcomes, _run_logged(lambda: fire_open_trigger(trigger_id), trigger_id))
+    _rearm(lambda session: engine.next_trigger_at(session, utc_now(), REARM_HORIZON), due_triggers_wakeup)
+    return outcomes
 
 
 def fire_open_trigger(trigger_id: int) -> str:

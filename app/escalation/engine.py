@@ -21,7 +21,7 @@ from app.database import aware_utc
 from app.escalation import paging
 from app.escalation.stepping import Ladder, StepPlan, ladder_from_policy, plan_step
 from app.models import EscalationPolicy, Incident, IncidentTrigger
-from app.queueing import ESCALATION_QUEUE, FIRE_TRIGGER_JOB, PendingJob, defer_job, due_steps_wakeup
+from app.queueing import defer_job, due_steps_wakeup, due_triggers_wakeup
 from app.timeline import SYSTEM, record
 
 # RQ's scheduler counts whole seconds and may run a job up to a second early.
@@ -302,8 +302,7 @@ def _arm_open_triggers(session: Session, incident: Incident, now: datetime) -> N
         trigger = IncidentTrigger(incident_id=incident.id or 0, trigger_index=index,
                                   due_at=incident.created_at + timedelta(seconds=int(rule["after_seconds"])))
         session.add(trigger)
-        session.flush()
-        defer_job(session, PendingJob(ESCALATION_QUEUE, FIRE_TRIGGER_JOB, (trigger.id,), trigger.due_at))
+        defer_job(session, due_triggers_wakeup(trigger.due_at))
 
 
 def _step_after_last(incident: Incident, ladder: Ladder) -> int:
@@ -330,6 +329,16 @@ def next_step_at(session: Session, after: datetime, horizon: timedelta) -> datet
         select(func.min(Incident.next_escalation_at))
         .where(col(Incident.status).in_(("triggered", "acknowledged")), col(Incident.next_escalation_at) > after)
         .where(col(Incident.next_escalation_at) <= after + horizon)
+    ).first()
+    return aware_utc(found)
+
+
+def next_trigger_at(session: Session, after: datetime, horizon: timedelta) -> datetime | None:
+    """When the first open-time trigger due after `after` (and within `horizon`) falls due."""
+    found = session.exec(
+        select(func.min(IncidentTrigger.due_at))
+        .where(col(IncidentTrigger.fired_at).is_(None), col(IncidentTrigger.cancelled_at).is_(None))
+        .where(col(IncidentTrigger.due_at) > after, col(IncidentTrigger.due_at) <= after + horizon)
     ).first()
     return aware_utc(found)
 

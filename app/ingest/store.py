@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 
 from app.classifier import Classification
 from app.models import Alert, Incident, IncidentTrigger, TimelineEntry
-from app.queueing import ESCALATION_QUEUE, FIRE_TRIGGER_JOB, FIRST_STEPS_WAKE, RUN_FIRST_STEPS_JOB, PendingJob
+from app.queueing import ESCALATION_QUEUE, FIRST_STEPS_WAKE, RUN_FIRST_STEPS_JOB, PendingJob, due_triggers_wakeup
 from integrations.inbound.event import InboundEvent
 
 INCIDENT: Table = Incident.__table__  # type: ignore[attr-defined]
@@ -138,7 +138,7 @@ def arm_triggers(conn: Connection, route: ServiceRoute, incidents: list[tuple[in
     if not rows:
         return []
     armed = conn.execute(_ARM, rows).all()
-    return [PendingJob(ESCALATION_QUEUE, FIRE_TRIGGER_JOB, (int(trigger_id),), due_at) for trigger_id, due_at in armed]
+    return list(dict.fromkeys(due_triggers_wakeup(due_at) for _trigger_id, due_at in armed))
 
 
 def _timeline(conn: Connection, incident_id: int, kind: str, actor: str, detail: str, now: datetime) -> None:

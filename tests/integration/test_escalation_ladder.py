@@ -207,3 +207,18 @@ def test_sweeper_runs_steps_whose_wakeup_redis_lost(driver: Driver) -> None:
     driver.run_due()  # the page the sweeper's step queued
     assert driver.pages()[-1] == (2, "bob", "slack")
     assert sweep_due_timers(driver.runtime).total == 0, "nothing is run twice"
+
+
+def test_timers_falling_due_together_share_one_wakeup_and_all_fire(driver: Driver) -> None:
+    """Five SEV1s opened together arm five level-2 timers and five open-time triggers: each kind waits
+    behind one scheduled wake-up (per 100 ms slice), not one RQ job per incident, and every one fires."""
+    from rq.registry import ScheduledJobRegistry
+
+    ids = [declare(driver) for _ in range(5)]
+    registry = ScheduledJobRegistry("klaxon-escalation", connection=driver.runtime.redis)
+    scheduled = sorted(job.func_name for job in (driver.queues[0].fetch_job(i) for i in registry.get_job_ids()) if job)
+    assert scheduled == ["workers.jobs.fire_due_triggers", "workers.jobs.run_due_steps"]
+    driver.advance(16 * M)
+    for incident_id in ids:
+        assert (2, "bob", "slack") in driver.pages(incident_id)
+        assert (0, "gina", "slack") in driver.pages(incident_id)
