@@ -91,7 +91,8 @@ def resolve(session: Session, *, incident_id: int, user_id: str, now: datetime) 
 
 
 def escalate(session: Session, *, incident_id: int, user_id: str, now: datetime) -> Incident:
-    """Page the next level now and restart its timer; presses within a few seconds count once."""
+    """Page the next level now and restart its timer (an acknowledged incident goes back to triggered);
+    presses within a few seconds count once."""
     incident = get(session, incident_id)
     if incident.status == "resolved":
         raise Conflict(f"incident {incident_id} is resolved")
@@ -104,11 +105,13 @@ def escalate(session: Session, *, incident_id: int, user_id: str, now: datetime)
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"incident {incident_id} is being escalated by someone else")
     session.refresh(incident)
+    if incident.status == "acknowledged":
+        # Escalating an acknowledged incident asks for more help (PagerDuty's rule, CONTRACT section 6):
+        # it goes back to triggered, so the page is sent and the ladder goes on from that level.
+        incident.status, incident.acknowledged_at, incident.acknowledged_by = "triggered", None, None
+        session.add(incident)
     if not engine.escalate_now(session, incident, actor=user_id, now=now):
         raise Conflict(f"incident {incident_id} has no escalation level to page")
-    if incident.status != "triggered":
-        incident.next_escalation_at = None  # acknowledged: one level paged, the ladder stays stopped
-        session.add(incident)
     return incident
 
 

@@ -222,3 +222,20 @@ def test_timers_falling_due_together_share_one_wakeup_and_all_fire(driver: Drive
     for incident_id in ids:
         assert (2, "bob", "slack") in driver.pages(incident_id)
         assert (0, "gina", "slack") in driver.pages(incident_id)
+
+
+def test_escalating_an_acknowledged_incident_retriggers_it_and_the_ladder_goes_on(driver: Driver) -> None:
+    """CONTRACT section 6: Escalate on an acknowledged incident pages the next level (it is sent, not
+    cancelled as a ladder page of a non-triggered incident), puts the incident back to triggered, and the
+    ladder continues from that level."""
+    declare(driver)
+    act(driver, "acknowledge", user="alice")
+    driver.advance(M)
+    act(driver, "escalate", user="alice")
+    driver.run_due()
+    assert driver.pages()[-1] == (2, "bob", "slack")
+    assert driver.pages(status="cancelled") == []
+    incident = driver.incident()
+    assert (incident.status, incident.acknowledged_by, incident.escalation_level) == ("triggered", None, 2)
+    driver.advance(10 * M)
+    assert driver.pages()[-1] == (1, "alice", "slack"), "level 2's timer ran out: the ladder repeats"
