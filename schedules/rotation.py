@@ -5,14 +5,15 @@ at the layer's start, and before it nobody is on call in the layer.
 
 Two cadences:
 
-- wall-clock (daily, weekly, custom of whole days): boundaries are computed from a fixed local anchor
+- wall-clock (daily, weekly, custom of whole days, and custom shifts that split a day into equal
+  parts of 2 h or more: 2, 3, 4, 6, 8, 12 h): boundaries are computed from a fixed local anchor
   by adding whole days to the naive wall-clock time and converting each one on its own
   (schedules.wallclock), never by adding 24 h to the previous instant, so a Monday 09:00 handoff
-  stays 09:00 local across DST. Shift 0 runs from the start to the first handoff strictly after it;
+  stays 09:00 local across DST, and a 12 h day/night rotation at 02:30/14:30 stays there. Shift 0 runs from the start to the first handoff strictly after it;
   when the start is not itself a handoff time, the first person gets a short first shift.
-- elapsed (hourly, custom of anything else): boundary(k) = start + k * step in absolute time. An
-  hourly rotation has 23 shifts on a spring-forward day and 25 on a fall-back day, and a 12 h
-  custom shift that starts 09:00 EST hands off at 10:00 EDT after the change.
+- elapsed (hourly, custom of any other length): boundary(k) = start + k * step in absolute time. An
+  hourly rotation has 23 shifts on a spring-forward day and 25 on a fall-back day, and a 5 h
+  custom shift counts 5 h of real time across the change (CONTRACT section 3).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from schedules.wallclock import as_utc, load_zone, to_instant, to_local
 
 _DAY = timedelta(days=1)
 _HOUR = timedelta(hours=1)
+# Shorter shifts that divide a day would move their handoffs by the hour a DST change adds or
+# removes; shifts from 2 h up keep their local times, like daily ones (CONTRACT section 3).
+_MIN_WALL_SHIFT = 2 * _HOUR
 _CACHE_SIZE = 4096  # boundaries remembered per layer: over ten years of daily handoffs
 
 
@@ -113,6 +117,9 @@ def _wall_period(rotation: Rotation) -> timedelta | None:
         return 7 * _DAY
     if rotation.kind == "custom" and rotation.shift is not None and rotation.shift % _DAY == timedelta(0):
         return rotation.shift  # whole days: "every 2 days at 09:00" must survive DST like daily does
+    if (rotation.kind == "custom" and rotation.shift is not None and rotation.shift >= _MIN_WALL_SHIFT
+            and _DAY % rotation.shift == timedelta(0)):
+        return rotation.shift  # equal parts of a day: a 12 h day/night rotation keeps 08:00/20:00
     return None
 
 

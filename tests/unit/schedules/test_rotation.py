@@ -122,14 +122,36 @@ HOURLY_COUNTS_ELAPSED_HOURS = [
 ]
 
 CUSTOM_SHIFTS = [
-    # 12 h is elapsed time: from 09:00 EST it hands off at 10:00 EDT after the change.
+    # 12 h splits a day in two: from 09:00 EST it hands off at 21:00 EST, then 09:00 and 21:00 EDT.
     (NEW_YORK, custom(timedelta(hours=12)), "2026-03-07T09:00", "2026-03-08T01:59:59", "ann"),
     (NEW_YORK, custom(timedelta(hours=12)), "2026-03-07T09:00", "2026-03-08T02:00:00", "ben"),
-    (NEW_YORK, custom(timedelta(hours=12)), "2026-03-07T09:00", "2026-03-08T13:00:00", "ben"),
-    (NEW_YORK, custom(timedelta(hours=12)), "2026-03-07T09:00", "2026-03-08T13:59:59", "ben"),
-    (NEW_YORK, custom(timedelta(hours=12)), "2026-03-07T09:00", "2026-03-08T14:00:00", "cat"),
-    (SYDNEY, custom(timedelta(hours=12)), "2026-10-03T09:00", "2026-10-03T22:59:59", "ben"),
-    (SYDNEY, custom(timedelta(hours=12)), "2026-10-03T09:00", "2026-10-03T23:00:00", "cat"),
+    (NEW_YORK, custom(timedelta(hours=12)), "2026-03-07T09:00", "2026-03-08T12:59:59", "ben"),
+    (NEW_YORK, custom(timedelta(hours=12)), "2026-03-07T09:00", "2026-03-08T13:00:00", "cat"),
+    (NEW_YORK, custom(timedelta(hours=12)), "2026-03-07T09:00", "2026-03-08T13:00:01", "cat"),
+    (NEW_YORK, custom(timedelta(hours=12)), "2026-03-07T09:00", "2026-03-09T00:59:59", "cat"),
+    (NEW_YORK, custom(timedelta(hours=12)), "2026-03-07T09:00", "2026-03-09T01:00:00", "ann"),
+    (NEW_YORK, custom(timedelta(hours=12)), "2026-10-31T09:00", "2026-11-01T13:59:59", "ben"),
+    (NEW_YORK, custom(timedelta(hours=12)), "2026-10-31T09:00", "2026-11-01T14:00:00", "cat"),
+    (SYDNEY, custom(timedelta(hours=12)), "2026-10-03T09:00", "2026-10-03T10:59:59", "ann"),
+    (SYDNEY, custom(timedelta(hours=12)), "2026-10-03T09:00", "2026-10-03T11:00:00", "ben"),
+    (SYDNEY, custom(timedelta(hours=12)), "2026-10-03T09:00", "2026-10-03T21:59:59", "ben"),
+    (SYDNEY, custom(timedelta(hours=12)), "2026-10-03T09:00", "2026-10-03T22:00:00", "cat"),
+    # The day/night rotation, 02:30/14:30 in Sydney across the April change: 02:30 on the
+    # change day is ambiguous (its first pass, AEDT, is the handoff) and 14:30 AEST follows, not 13:30.
+    (SYDNEY, custom(timedelta(hours=12)), "2026-04-04T02:30", "2026-04-04T15:29:59", "ben"),
+    (SYDNEY, custom(timedelta(hours=12)), "2026-04-04T02:30", "2026-04-04T15:30:00", "cat"),
+    (SYDNEY, custom(timedelta(hours=12)), "2026-04-04T02:30", "2026-04-05T03:30:00", "cat"),
+    (SYDNEY, custom(timedelta(hours=12)), "2026-04-04T02:30", "2026-04-05T04:29:59", "cat"),
+    (SYDNEY, custom(timedelta(hours=12)), "2026-04-04T02:30", "2026-04-05T04:30:00", "ann"),
+    # 8 h splits a day in three: 06:00/14:00/22:00 London time on both sides of the March change.
+    (LONDON, custom(timedelta(hours=8)), "2026-03-28T06:00", "2026-03-29T04:59:59", "cat"),
+    (LONDON, custom(timedelta(hours=8)), "2026-03-28T06:00", "2026-03-29T05:00:00", "ann"),
+    (LONDON, custom(timedelta(hours=8)), "2026-03-28T06:00", "2026-03-29T12:59:59", "ann"),
+    (LONDON, custom(timedelta(hours=8)), "2026-03-28T06:00", "2026-03-29T13:00:00", "ben"),
+    # 5 h does not divide a day: elapsed time, 5 h of real time a shift across the change.
+    (NEW_YORK, custom(timedelta(hours=5)), "2026-03-07T22:00", "2026-03-08T07:59:59", "ann"),
+    (NEW_YORK, custom(timedelta(hours=5)), "2026-03-07T22:00", "2026-03-08T08:00:00", "ben"),
+    (NEW_YORK, custom(timedelta(hours=5)), "2026-03-07T22:00", "2026-03-08T13:00:00", "cat"),
     # Whole days keep the wall-clock time, like daily.
     (NEW_YORK, custom(timedelta(days=2)), "2026-03-07T09:00", "2026-03-09T12:59:59", "ann"),
     (NEW_YORK, custom(timedelta(days=2)), "2026-03-07T09:00", "2026-03-09T13:00:00", "ben"),
