@@ -42,6 +42,8 @@ MAX_ATTEMPTS = 6
 SENDING_LEASE = timedelta(seconds=30)
 # After a send succeeded, recording it is retried this long through a database outage.
 RECORD_RETRY_FOR = 120.0
+# A live worker's claim outlasts its send (provider timeouts of 10 s, twice) and the recording retries.
+LIVE_CLAIM_LIMIT = timedelta(seconds=RECORD_RETRY_FOR + 60)
 
 
 @dataclass(frozen=True)
@@ -290,16 +292,25 @@ def _describe(error: Exception, code: str | None) -> str:
     return f"{error} (code {code})" if code else str(error)
 
 
-def reset_stuck(session: Session, now: datetime) -> list[int]:
-    """Return rows left in `sending` by a dead worker to pending: at once when the claimer was a
-    process on this host that no longer exists, otherwise once the lease has run out."""
+def reset_stuck(session: Session, now: datetime, live_claimers: set[str] | None = None) -> list[int]:
+    """Return rows left in `sending` by a dead worker to pending (the fence of DESIGN rule 6): at once
+    when the claimer was a process on this host that no longer exists; after SENDING_LEASE when its
+    heartbeat is gone; a worker whose heartbeat is live (or when Redis cannot say: None) keeps its
+    claim for LIVE_CLAIM_LIMIT, longer than any send plus the retries of recording it, so a database
+    blip while it records never lets a second worker send the page again."""
     rows = session.exec(select(Notification.id, Notification.claimed_at, Notification.claimed_by).where(
         col(Notification.status) == "sending")).all()
-    ids = [int(i or 0) for i, at, by in rows if (at is not None and at < now - SENDING_LEASE) or _dead_here(by)]
+    ids = [int(i or 0) for i, at, by in rows if _dead_here(by) or (at is not None and at < now - _lease(by, live_claimers))]
     if ids:
         session.execute(update(Notification).where(col(Notification.id).in_(ids), col(Notification.status) == "sending")
                         .values(status="pending", due_at=now))
     return ids
+
+
+def _lease(claimer: str | None, live_claimers: set[str] | None) -> timedelta:
+    if live_claimers is None or (claimer is not None and claimer in live_claimers):
+        return LIVE_CLAIM_LIMIT
+    return SENDING_LEASE
 
 
 def _dead_here(claimer: str | None) -> bool:

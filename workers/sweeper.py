@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from redis.exceptions import RedisError
 
+from app import worker_heartbeats
 from app.clock import utc_now
 from app.delivery import deliver, due_pending, reset_stuck
 from app.escalation import engine
@@ -65,7 +66,7 @@ def sweep_due_timers(runtime: Runtime, grace: timedelta = GRACE) -> SweepReport:
                 report.triggers += 1
             session.commit()
     with runtime.session() as session:
-        report.unstuck = len(reset_stuck(session, utc_now()))
+        report.unstuck = len(reset_stuck(session, utc_now(), _live_claimers(runtime)))
         session.commit()
     with runtime.session() as session:
         overdue = due_pending(session, utc_now(), grace)
@@ -82,6 +83,15 @@ def _wake(runtime: Runtime, incident_id: int, token: str, step: int) -> str:
         ran = engine.wake(session, incident_id=incident_id, token=token, step=step, now=utc_now())
         session.commit()
     return "ran" if ran else "stale"
+
+
+def _live_claimers(runtime: Runtime) -> set[str] | None:
+    """"host:pid" of every worker whose heartbeat is live (None when Redis cannot say)."""
+    try:
+        workers = worker_heartbeats.live_workers(runtime.redis, runtime.settings.queue_prefix)
+    except RedisError:
+        return None
+    return {f"{w.get('host')}:{w.get('pid')}" for w in workers}
 
 
 def _busy_queues(runtime: Runtime) -> set[str]:
