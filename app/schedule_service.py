@@ -74,15 +74,11 @@ def schedule_ids(session: Session) -> list[str]:
     return list(session.exec(select(ScheduleRecord.id).order_by(col(ScheduleRecord.id))).all())
 
 
-def list_schedules(session: Session, *, now: datetime) -> list[dict[str, Any]]:
-    """Every schedule with its zone, layer names and who is on call at `now`."""
-    answers = []
-    for schedule_id in schedule_ids(session):
-        schedule = load_schedule(session, schedule_id)
-        answers.append({"id": schedule.id, "time_zone": schedule.time_zone,
-                        "layers": [layer.name for layer in schedule.layers],
-                        "oncall": list(oncall_at(schedule, now))})
-    return answers
+def schedule_summary(session: Session, schedule_id: str, *, now: datetime) -> dict[str, Any]:
+    """One schedule's zone, layer names and who is on call at `now`."""
+    schedule = load_schedule(session, schedule_id)
+    return {"id": schedule.id, "time_zone": schedule.time_zone, "layers": [layer.name for layer in schedule.layers],
+            "oncall": list(oncall_at(schedule, now))}
 
 
 def oncall_answer(session: Session, *, schedule_id: str, at: datetime) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -9,6 +10,7 @@ from sqlmodel import col, select
 
 from app import incidents
 from app.api.context import caller, db, json_body, requires
+from app.api.paging import cursor_arg, limit_arg, page
 from app.clock import utc_now
 from app.errors import BadRequest, NotFound
 from app.models import Incident
@@ -22,7 +24,7 @@ STATUSES = ("triggered", "acknowledged", "resolved")
 @bp.get("/incidents")
 @requires("responder")
 def list_incidents() -> Any:
-    """Incidents, newest first, filtered by status, service and severity."""
+    """Incidents, newest first, filtered by status, service, severity and creation time, a page at a time."""
     query = select(Incident).order_by(col(Incident.id).desc())
     status = request.args.get("status")
     if status:
@@ -38,9 +40,33 @@ def list_incidents() -> Any:
         if severity not in incidents.SEVERITIES:
             raise BadRequest(f"unknown severity {severity!r}: use SEV1, SEV2, SEV3 or SEV4")
         query = query.where(col(Incident.severity) == severity)
-    limit = _int_arg("limit", 100, 1, 1000)
-    rows = db().exec(query.limit(limit)).all()
-    return jsonify({"incidents": [incident_summary(i) for i in rows]})
+    since, until = _instant_arg("since"), _instant_arg("until")
+    if since is not None:
+        query = query.where(col(Incident.created_at) >= since)
+    if until is not None:
+        query = query.where(col(Incident.created_at) < until)
+    limit, after = limit_arg(), cursor_arg()
+    if after is not None:
+        if not isinstance(after, int):
+            raise BadRequest("cursor is not one this server gave: use the `next` URL of the previous page")
+        query = query.where(col(Incident.id) < after)
+    rows = db().exec(query.limit(limit + 1)).all()
+    return jsonify(page("incidents", rows, limit, lambda i: i.id, incident_summary))
+
+
+def _instant_arg(name: str) -> datetime | None:
+    """An ISO 8601 instant with an offset (`2026-12-01T00:00:00Z`), or BadRequest."""
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        # An offset's "+" arrives as a space when a client did not encode it.
+        value = datetime.fromisoformat(raw.replace(" ", "+").replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"{name} must be an ISO 8601 time, such as 2026-12-01T00:00:00Z") from None
+    if value.tzinfo is None:
+        raise BadRequest(f"{name} needs a UTC offset or Z: {raw!r}")
+    return value.astimezone(timezone.utc)
 
 
 @bp.get("/incidents/<int:incident_id>")
@@ -135,16 +161,3 @@ def _commit_and_show(incident: Incident, status: int = 200) -> Any:
     session = db()
     session.commit()
     return jsonify(incident_full(session, incident)), status
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be a whole number") from None
-    if not low <= value <= high:
-        raise BadRequest(f"{name} must be between {low} and {high}")
-    return value

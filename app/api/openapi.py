@@ -38,6 +38,12 @@ _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer
 _STR = {"type": "string"}
 
 
+# Every list pages (CONTRACT section 6): `limit` and the opaque `cursor` of the previous page's `next`.
+PAGING: list[dict[str, Any]] = [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+          {"name": "cursor", "in": "query", "schema": _STR}]
+_NEXT = {"type": ["string", "null"], "description": "URL of the next page, or null on the last one"}
+
+
 def _schedule_paths() -> dict[str, Any]:
     """Schedules: on call, shifts and gaps, overrides and the iCalendar feeds."""
     sid = {"name": "id", "in": "path", "required": True, "schema": _STR}
@@ -53,9 +59,9 @@ def _schedule_paths() -> dict[str, Any]:
                          "401": {"description": "Error", "content": {"application/json": {"schema": _ERROR}}},
                          "404": {"description": "Error", "content": {"application/json": {"schema": _ERROR}}}}}
     return {
-        "/schedules": {"get": _op("List schedules with who is on call now", "responder", response=_obj(
+        "/schedules": {"get": _op("List schedules with who is on call now", "responder", params=PAGING, response=_obj(
             schedules={"type": "array", "items": _obj(id=_STR, time_zone=_STR, layers={"type": "array"},
-                                                      oncall={"type": "array", "items": _STR})}))},
+                                                      oncall={"type": "array", "items": _STR})}, next=_NEXT))},
         "/schedules/{id}/oncall": {"get": _op("Who is on call (at defaults to now)", "responder", params=[
             sid, {"name": "at", "in": "query", "schema": _STR}],
             response=_obj(schedule=_STR, at=_STR, oncall={"type": "array", "items": _STR}))},
@@ -66,8 +72,8 @@ def _schedule_paths() -> dict[str, Any]:
             response=_obj(schedule=_STR, start=_STR, end=_STR, shifts={"type": "array", "items": shift},
                           gaps={"type": "array", "items": span}))},
         "/schedules/{id}/overrides": {
-            "get": _op("Overrides that have not ended", "responder", params=[sid],
-                       response=_obj(schedule=_STR, overrides={"type": "array", "items": override})),
+            "get": _op("Overrides that have not ended", "responder", params=[sid, *PAGING],
+                       response=_obj(schedule=_STR, overrides={"type": "array", "items": override}, next=_NEXT)),
             "post": _op("Add an override (instants with an offset or Z; at most 90 days; must end in the future)",
                         "commander", 201, _obj(user=_STR, start=_STR, end=_STR), override, params=[sid]),
         },
@@ -84,7 +90,9 @@ def _schedule_paths() -> dict[str, Any]:
 
 def document() -> dict[str, Any]:
     """The whole OpenAPI document."""
-    query = [{"name": n, "in": "query", "schema": _STR} for n in ("status", "service", "severity")]
+    query: list[dict[str, Any]] = [{"name": n, "in": "query", "schema": _STR}
+                                   for n in ("status", "service", "severity", "since", "until")]
+    query += PAGING
     return {
         "openapi": "3.1.0",
         "info": {"title": "Klaxon API", "version": "1"},
@@ -106,7 +114,7 @@ def document() -> dict[str, Any]:
         "paths": {
             "/incidents": {
                 "get": _op("List incidents", "responder", params=query,
-                           response=_obj(incidents={"type": "array", "items": _INCIDENT})),
+                           response=_obj(incidents={"type": "array", "items": _INCIDENT}, next=_NEXT)),
                 "post": _op("Declare an incident", "commander", 201,
                             _obj(service=_STR, title=_STR, severity={"enum": ["SEV1", "SEV2", "SEV3", "SEV4"]})),
             },

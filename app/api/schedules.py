@@ -15,6 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from app import schedule_service as service
 from app.api.context import caller, db, json_body, requires, runtime
+from app.api.paging import page_of_list
 from app.clock import utc_now
 from app.errors import BadRequest, Unauthorized
 from app.feed_tokens import authenticate_feed, feed_token_for
@@ -50,8 +51,10 @@ def feed_reader(view: F) -> F:
 @bp.get("/schedules")
 @requires("responder")
 def list_schedules() -> Any:
-    """Every schedule, with who is on call now."""
-    return jsonify({"schedules": service.list_schedules(db(), now=_now())})
+    """Every schedule, with who is on call now, a page at a time (by id)."""
+    session, now = db(), _now()
+    return jsonify(page_of_list("schedules", service.schedule_ids(session), lambda sid: sid,
+                                lambda sid: service.schedule_summary(session, sid, now=now)))
 
 
 @bp.get("/schedules/<schedule_id>/oncall")
@@ -74,9 +77,10 @@ def shifts(schedule_id: str) -> Any:
 @bp.get("/schedules/<schedule_id>/overrides")
 @requires("responder")
 def list_overrides(schedule_id: str) -> Any:
-    """The overrides that have not ended yet, by start."""
+    """The overrides that have not ended yet, by start, a page at a time."""
     rows = service.list_overrides(db(), schedule_id=schedule_id, now=utc_now())
-    return jsonify({"schedule": schedule_id, "overrides": [service.override_json(row) for row in rows]})
+    return jsonify(page_of_list("overrides", rows, lambda row: [row.start_at.isoformat(), row.id],
+                                service.override_json, schedule=schedule_id))
 
 
 @bp.post("/schedules/<schedule_id>/overrides")

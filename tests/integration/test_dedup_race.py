@@ -62,3 +62,51 @@ def test_concurrent_batches_sharing_keys_open_one_incident_per_key_and_never_dea
     with runtime.session() as session:
         assert session.exec(select(func.count()).select_from(Incident)).one() == 20
         assert session.exec(select(func.count()).select_from(Alert)).one() == 240
+
+
+def test_a_trigger_during_a_resolve_opens_a_new_incident_never_joins_the_resolving_one(runtime: Any,
+                                                                                      flask_app: Any) -> None:
+    """Issue 10 item 6. The test holds a resolve open (its row lock, or SQLite's write lock) while a
+    trigger with the same dedup key comes in; on PostgreSQL it waits until the trigger's statement is
+    seen blocked on that lock, then commits. The trigger must open a new incident: the alert is never
+    attached to the incident being resolved."""
+    from app import incidents
+    from app.clock import utc_now
+
+    apply_test_config(runtime)
+    client = flask_app.test_client()
+    assert client.post("/v2/enqueue", json=pd_trigger(dedup_key="flap")).status_code == 202
+    answers: list[int] = []
+    with runtime.session() as resolver:
+        incidents.resolve(resolver, incident_id=1, user_id="alice", now=utc_now())
+        resolver.flush()
+        trigger = threading.Thread(target=lambda: answers.append(
+            flask_app.test_client().post("/v2/enqueue", json=pd_trigger(dedup_key="flap")).status_code))
+        trigger.start()
+        if runtime.engine.dialect.name == "postgresql":
+            _wait_for_a_lock_wait(runtime)
+        resolver.commit()
+    trigger.join(timeout=30)
+    assert answers == [202]
+    with runtime.session() as session:
+        by_incident = {i.id: (i.status, [a.dedup_key for a in session.exec(select(Alert).where(Alert.incident_id == i.id))])
+                       for i in session.exec(select(Incident).order_by(Incident.id))}
+    assert by_incident == {1: ("resolved", ["flap"]), 2: ("triggered", ["flap"])}
+
+
+def _wait_for_a_lock_wait(runtime: Any) -> None:
+    """Until another backend of this database waits on a lock (the trigger behind the resolve)."""
+    import time
+
+    from sqlalchemy import text
+
+    deadline = time.monotonic() + 30
+    with runtime.engine.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                        "AND datname = current_database()")).scalar()
+            conn.rollback()
+            if waiting:
+                return
+            time.sleep(0.01)
+    raise AssertionError("the trigger never waited on the resolve's lock")

@@ -190,3 +190,41 @@ def test_openapi_document_lists_the_incident_paths(api: Any) -> None:
     document = api.get("/api/v1/openapi.json").json
     assert document["openapi"].startswith("3.")
     assert "/incidents/{id}/acknowledge" in document["paths"]
+
+
+def listed_ids(body: dict[str, Any]) -> list[int]:
+    return [incident["id"] for incident in body["incidents"]]
+
+
+def test_incidents_list_a_page_at_a_time_and_new_ones_do_not_shift_the_pages(api: Any, responder: dict[str, str]
+                                                                             ) -> None:
+    for n in range(5):
+        assert api.post("/v2/enqueue", json=pd_trigger(dedup_key=f"page-{n}")).status_code == 202
+    first = api.get("/api/v1/incidents?limit=2&status=triggered", headers=responder).json
+    assert listed_ids(first) == [5, 4]
+    api.post("/v2/enqueue", json=pd_trigger(dedup_key="arrived-meanwhile"))
+    second = api.get(first["next"], headers=responder).json
+    assert listed_ids(second) == [3, 2], "keyset: a new incident does not push the next page along"
+    assert "status=triggered" in first["next"] and "limit=2" in first["next"]
+    third = api.get(second["next"], headers=responder).json
+    assert listed_ids(third) == [1] and third["next"] is None
+
+
+def test_incidents_list_since_and_until(api: Any, responder: dict[str, str]) -> None:
+    api.post("/v2/enqueue", json=pd_trigger(dedup_key="one"))
+    created = api.get("/api/v1/incidents", headers=responder).json["incidents"][0]["created_at"]
+    assert listed_ids(api.get(f"/api/v1/incidents?since={created}", headers=responder).json) == [1]
+    assert listed_ids(api.get(f"/api/v1/incidents?until={created}", headers=responder).json) == []
+
+
+@pytest.mark.parametrize("query, message", [
+    ("cursor=not-a-cursor", "cursor is not one this server gave: use the `next` URL of the previous page"),
+    ("since=yesterday", "since must be an ISO 8601 time, such as 2026-12-01T00:00:00Z"),
+    ("until=2026-12-01T00:00:00", "until needs a UTC offset or Z: '2026-12-01T00:00:00'"),
+    ("limit=1001", "limit must be between 1 and 1000"),
+])
+def test_bad_paging_arguments_are_400_saying_what_is_wrong(api: Any, responder: dict[str, str], query: str,
+                                                           message: str) -> None:
+    response = api.get(f"/api/v1/incidents?{query}", headers=responder)
+    assert response.status_code == 400
+    assert response.json["error"] == message

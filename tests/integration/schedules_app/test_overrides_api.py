@@ -32,7 +32,7 @@ def test_override_round_trip(api: Any, commander: dict[str, str], runtime: Any) 
     middle = iso(utc(start) + timedelta(hours=3))
     assert api.get(f"/api/v1/schedules/checkout-primary/oncall?at={middle}", headers=commander).json["oncall"] == ["carol"]
     listed = api.get(OVERRIDES, headers=commander).json
-    assert listed == {"schedule": "checkout-primary", "overrides": [created.json]}
+    assert listed == {"schedule": "checkout-primary", "overrides": [created.json], "next": None}
     shifts = api.get(f"/api/v1/schedules/checkout-primary/shifts?start={start}&end={end}", headers=commander).json
     assert shifts["shifts"] == [{"start": start, "end": end, "users": ["carol"]}]
 
@@ -189,3 +189,12 @@ def level_one_users(runtime: Any, dedup_key: str = "covered") -> set[str | None]
                                                        col(Notification.level) == 1)).all()
     assert rows, "level 1 must have paged someone"
     return {row.user_id for row in rows}
+
+
+def test_overrides_list_a_page_at_a_time(api: Any, commander: dict[str, str]) -> None:
+    created = [api.post(OVERRIDES, json={"user": "carol", "start": hours_from_now(24 + n), "end": hours_from_now(25 + n)},
+                        headers=commander).json for n in range(3)]
+    first = api.get(f"{OVERRIDES}?limit=2", headers=commander).json
+    assert first["overrides"] == created[:2] and first["next"]
+    second = api.get(first["next"], headers=commander).json
+    assert second["overrides"] == created[2:] and second["next"] is None
