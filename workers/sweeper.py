@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 from datetime import timedelta
 
 from redis.exceptions import RedisError
@@ -21,7 +22,7 @@ from app.clock import utc_now
 from app.delivery import deliver, due_pending, reset_stuck
 from app.escalation import engine
 from app.models import Notification
-from app.queueing import CHANNELS, ESCALATION_QUEUE, delivery_queue
+from app.queueing import CHANNELS, DRAIN_DELIVERIES_JOB, ESCALATION_QUEUE, PendingJob, delivery_queue
 from app.runtime import Runtime
 from workers.jobs import run_or_postpone
 
@@ -52,7 +53,7 @@ def sweep_due_timers(runtime: Runtime, grace: timedelta = GRACE) -> SweepReport:
     """One sweep: overdue steps, overdue triggers, stuck and overdue outbox rows."""
     report = SweepReport()
     busy = _busy_queues(runtime)
-    cutoff = utc_now() - (BACKLOG_GRACE if ESCALATION_QUEUE in busy else grace)
+    cutoff = utc_now() - (BACKLOG_GRACE if busy is not None and ESCALATION_QUEUE in busy else grace)
     with runtime.session() as session:
         due = engine.due_incidents(session, cutoff)
     for item in due:
@@ -61,21 +62,56 @@ def sweep_due_timers(runtime: Runtime, grace: timedelta = GRACE) -> SweepReport:
     with runtime.session() as session:
         triggers = engine.due_triggers(session, cutoff)
     for trigger_id in triggers:
-        with runtime.session() as session:
-            if engine.fire_trigger(session, trigger_id=trigger_id, now=utc_now()):
-                report.triggers += 1
-            session.commit()
+        if _guarded(lambda: _fire(runtime, trigger_id), f"open-time trigger {trigger_id}"):
+            report.triggers += 1
     with runtime.session() as session:
         report.unstuck = len(reset_stuck(session, utc_now(), _live_claimers(runtime)))
         session.commit()
     with runtime.session() as session:
         overdue = due_pending(session, utc_now(), grace)
-    for notification_id, channel in overdue:
-        if delivery_queue(channel) in busy and _overdue_by(runtime, notification_id) < BACKLOG_GRACE:
-            continue
-        if deliver(runtime.session, runtime.notifiers, notification_id, utc_now, runtime.settings.public_url) != "skipped":
-            report.deliveries += 1
+    lost = [(notification_id, channel) for notification_id, channel in overdue
+            if busy is None or delivery_queue(channel) not in busy
+            or _overdue_by(runtime, notification_id) >= BACKLOG_GRACE]
+    report.deliveries = _hand_to_lanes(runtime, lost) if busy is not None else _deliver_here(runtime, lost)
     return report
+
+
+def _hand_to_lanes(runtime: Runtime, lost: list[tuple[int, str]]) -> int:
+    """Wake each channel's delivery lane for its lost pages, so a slow or failing channel (a Slack
+    outage: two 10 s timeouts a message) never holds back another's, nor the next sweep. Not
+    coalesced: a flag whose job was lost must not hide these rows for its minute."""
+    for channel in sorted({channel for _, channel in lost}):
+        runtime.dispatcher.enqueue(PendingJob(delivery_queue(channel), DRAIN_DELIVERIES_JOB, (channel,)))
+    return len(lost)
+
+
+def _deliver_here(runtime: Runtime, lost: list[tuple[int, str]]) -> int:
+    """Redis is down, so no lane can run: deliver in this thread, texts and calls before Slack."""
+    sent = 0
+    for notification_id, _channel in sorted(lost, key=lambda item: URGENT_FIRST.index(item[1])):
+        if _guarded(lambda: deliver(runtime.session, runtime.notifiers, notification_id, utc_now,
+                                    runtime.settings.public_url) != "skipped", f"page {notification_id}"):
+            sent += 1
+    return sent
+
+
+URGENT_FIRST = ("sms", "voice", "slack")
+
+
+def _guarded(run: Callable[[], bool], what: str) -> bool:
+    """Run one piece of a sweep; an exception is logged and the sweep goes on."""
+    try:
+        return run()
+    except Exception:  # noqa: BLE001 - one bad row must not stop the sweep
+        log.exception("sweeping %s failed; the next sweep tries again", what)
+        return False
+
+
+def _fire(runtime: Runtime, trigger_id: int) -> bool:
+    with runtime.session() as session:
+        fired = engine.fire_trigger(session, trigger_id=trigger_id, now=utc_now())
+        session.commit()
+    return fired
 
 
 def _wake(runtime: Runtime, incident_id: int, token: str, step: int) -> str:
@@ -94,8 +130,8 @@ def _live_claimers(runtime: Runtime) -> set[str] | None:
     return {f"{w.get('host')}:{w.get('pid')}" for w in workers}
 
 
-def _busy_queues(runtime: Runtime) -> set[str]:
-    """Queue suffixes with jobs waiting right now (none when Redis cannot say: then sweep everything)."""
+def _busy_queues(runtime: Runtime) -> set[str] | None:
+    """Queue suffixes with jobs waiting right now (None when Redis cannot say: then sweep everything)."""
     try:
         names = [ESCALATION_QUEUE] + [delivery_queue(c) for c in CHANNELS]
         with runtime.redis.pipeline() as pipe:
@@ -103,7 +139,7 @@ def _busy_queues(runtime: Runtime) -> set[str]:
                 pipe.llen(f"rq:queue:{runtime.settings.queue_prefix}-{name}")
             lengths = pipe.execute()
     except RedisError:
-        return set()
+        return None
     return {name for name, length in zip(names, lengths) if length}
 
 

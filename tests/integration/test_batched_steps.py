@@ -131,3 +131,27 @@ def test_a_drain_never_sends_a_page_before_it_is_due(worker_runtime: Any) -> Non
     run_jobs(worker_runtime)  # the queued wake-ups are not due yet either
     with worker_runtime.session() as session:
         assert session.exec(select(Notification).where(col(Notification.sent_at) < soon)).all() == []
+
+
+def test_a_sweep_hands_lost_pages_to_each_channels_lane_and_does_not_send_them_itself(
+        worker_runtime: Any, client: Any) -> None:
+    """Issue 10 item 9: a Slack outage (two 10 s timeouts a message) must not hold back texts found by
+    the same sweep, nor the next sweep: the sweeper wakes each channel's lane instead of sending."""
+    from rq import Queue
+
+    from workers.sweeper import sweep_due_timers
+
+    open_incidents(client, 2)
+    jobs.run_due_steps()
+    worker_runtime.redis.delete("rq:queue:klaxon-deliver-sms")  # the drains' wake-ups were lost
+    report = sweep_due_timers(worker_runtime, grace=timedelta(0))
+    due_now = col(Notification.due_at) <= utc_now()
+    with worker_runtime.session() as session:
+        statuses = set(session.exec(select(Notification.status).where(due_now)))
+    assert statuses == {"pending"}, "nothing sent inline by the sweep"
+    assert report.deliveries == 2
+    queued = [job.func_name for job in Queue("klaxon-deliver-sms", connection=worker_runtime.redis).get_jobs()]
+    assert queued == ["workers.jobs.drain_deliveries"]
+    run_jobs(worker_runtime)
+    with worker_runtime.session() as session:
+        assert set(session.exec(select(Notification.status).where(due_now))) == {"sent"}
