@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -216,11 +217,9 @@ def fire_trigger(session: Session, *, trigger_id: int, now: datetime) -> bool:
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    policy = session.get(EscalationPolicy, incident.escalation_policy_id)
-    rules = policy.open_triggers if policy else []
-    if trigger.trigger_index >= len(rules):
+    rule = trigger.rule if trigger.rule is not None else _rule_at(session, incident, trigger.trigger_index)
+    if rule is None:
         return True
-    rule = rules[trigger.trigger_index]
     paging.page_targets(
         session, incident, tuple(rule.get("targets", ())), now,
         step_key=f"trigger:{trigger.trigger_index}", level=0,
@@ -299,10 +298,17 @@ def _arm_open_triggers(session: Session, incident: Incident, now: datetime) -> N
     for index, rule in enumerate(policy.open_triggers if policy else []):
         if incident.severity not in (rule.get("severities") or [incident.severity]):
             continue
-        trigger = IncidentTrigger(incident_id=incident.id or 0, trigger_index=index,
+        trigger = IncidentTrigger(incident_id=incident.id or 0, trigger_index=index, rule=dict(rule),
                                   due_at=incident.created_at + timedelta(seconds=int(rule["after_seconds"])))
         session.add(trigger)
         defer_job(session, due_triggers_wakeup(trigger.due_at))
+
+
+def _rule_at(session: Session, incident: Incident, index: int) -> dict[str, Any] | None:
+    """The policy's trigger rule at `index` now (for timers armed before rules were kept with them)."""
+    policy = session.get(EscalationPolicy, incident.escalation_policy_id)
+    rules = policy.open_triggers if policy else []
+    return rules[index] if index < len(rules) else None
 
 
 def _step_after_last(incident: Incident, ladder: Ladder) -> int:

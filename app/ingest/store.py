@@ -132,7 +132,8 @@ def _arm_triggers(conn: Connection, route: ServiceRoute, incident_id: int, sever
 def arm_triggers(conn: Connection, route: ServiceRoute, incidents: list[tuple[int, str]],
                  now: datetime) -> list[PendingJob]:
     """Arm the open-time triggers of new (incident id, severity)s in one statement; their wake-ups."""
-    rows = [dict(incident_id=incident_id, trigger_index=index, due_at=now + timedelta(seconds=int(rule["after_seconds"])))
+    rows = [dict(incident_id=incident_id, trigger_index=index, due_at=now + timedelta(seconds=int(rule["after_seconds"])),
+                 rule=dict(rule))
             for incident_id, severity in incidents for index, rule in enumerate(route.open_triggers)
             if severity in (rule.get("severities") or [severity])]
     if not rows:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.database import UTCDateTime
@@ -63,6 +64,10 @@ class IncidentTrigger(SQLModel, table=True):
     due_at: datetime = Field(sa_type=UTCDateTime)
     fired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The rule that armed this timer, as it was then (`targets`, `after_seconds`, `severities`): what it
+    # fires, whatever a later `klaxon apply` does to the policy (DESIGN rule 12). None: armed before
+    # snapshots were kept, so the policy's rule at `trigger_index` is used.
+    rule: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class ConsoleMessage(SQLModel, table=True):

@@ -239,3 +239,37 @@ def test_escalating_an_acknowledged_incident_retriggers_it_and_the_ladder_goes_o
     assert (incident.status, incident.acknowledged_by, incident.escalation_level) == ("triggered", None, 2)
     driver.advance(10 * M)
     assert driver.pages()[-1] == (1, "alice", "slack"), "level 2's timer ran out: the ladder repeats"
+
+
+REORDER_CONFIG = """
+users:
+  - {{id: ann, name: Ann, slack_user_id: UANN, notify: [{{channel: slack, after: 0s}}]}}
+  - {{id: eve, name: Eve, slack_user_id: UEVE, notify: [{{channel: slack, after: 0s}}]}}
+  - {{id: fay, name: Fay, slack_user_id: UFAY, notify: [{{channel: slack, after: 0s}}]}}
+escalation_policies:
+  - id: team
+    levels:
+      - {{targets: [user:ann]}}
+    open_triggers:
+{triggers}
+services:
+  - {{id: checkout, name: Checkout, escalation_policy: team}}
+"""
+EVE_THEN_FAY = ("      - {severities: [SEV1], after: 6m, targets: [user:eve]}\n"
+                "      - {severities: [SEV1], after: 10m, targets: [user:fay]}")
+FAY_THEN_EVE = ("      - {severities: [SEV1], after: 10m, targets: [user:fay]}\n"
+                "      - {severities: [SEV1], after: 6m, targets: [user:eve]}")
+
+
+def test_a_trigger_timer_fires_the_definition_that_armed_it(runtime: Any) -> None:
+    """Issue 10 item 3, DESIGN rule 12: reordering a policy's open-time triggers after an incident opened
+    must not page fay at eve's time: each timer keeps the rule it was armed with."""
+    with freeze_time("2026-11-23T03:00:00Z") as frozen:
+        apply_test_config(runtime, REORDER_CONFIG.format(triggers=EVE_THEN_FAY))
+        driver = Driver(runtime, frozen)
+        declare(driver)
+        apply_test_config(runtime, REORDER_CONFIG.format(triggers=FAY_THEN_EVE))
+        driver.advance(7 * M)
+        assert driver.pages() == [(1, "ann", "slack"), (0, "eve", "slack")]
+        driver.advance(4 * M)
+        assert driver.pages() == [(1, "ann", "slack"), (0, "eve", "slack"), (0, "fay", "slack")]
