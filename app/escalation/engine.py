@@ -47,15 +47,17 @@ def step_key(incident: Incident, step: int) -> str:
     return f"esc:{step}" if incident.escalation_round == 0 else f"esc:{step}@{incident.escalation_round}"
 
 
-def start(session: Session, incident: Incident, now: datetime, *, restart: bool = False) -> None:
-    """Run step 0 (inside the creating transaction); a new incident also arms its open-time triggers."""
+def start(session: Session, incident: Incident, now: datetime, *, restart: bool = False,
+          arm_triggers: bool = False) -> None:
+    """Run step 0 (inside the creating transaction); a new incident, or one handed to another policy
+    (`arm_triggers`), also arms its open-time triggers, counted from the incident's creation."""
     assert incident.id is not None
     incident.escalation_token = new_token()
     incident.escalation_step = 0
     incident.next_escalation_at = now
     if restart:
         incident.escalation_round += 1
-    else:
+    if not restart or arm_triggers:
         _arm_open_triggers(session, incident, now)
     _run_claimed(session, incident, ladder_for(session, incident), 0, now, actor=SYSTEM)
 
@@ -293,12 +295,17 @@ def _defer_wakeup(session: Session, incident: Incident) -> None:
         defer_job(session, due_steps_wakeup(incident.next_escalation_at))
 
 
+TRIGGERS_PER_ROUND = 1000
+
+
 def _arm_open_triggers(session: Session, incident: Incident, now: datetime) -> None:
     policy = session.get(EscalationPolicy, incident.escalation_policy_id) if incident.escalation_policy_id else None
     for index, rule in enumerate(policy.open_triggers if policy else []):
         if incident.severity not in (rule.get("severities") or [incident.severity]):
             continue
-        trigger = IncidentTrigger(incident_id=incident.id or 0, trigger_index=index, rule=dict(rule),
+        # Numbered per start of the ladder: a policy handed over to arms its own rule 0, 1 ... again.
+        number = index + TRIGGERS_PER_ROUND * incident.escalation_round
+        trigger = IncidentTrigger(incident_id=incident.id or 0, trigger_index=number, rule=dict(rule),
                                   due_at=incident.created_at + timedelta(seconds=int(rule["after_seconds"])))
         session.add(trigger)
         defer_job(session, due_triggers_wakeup(trigger.due_at))

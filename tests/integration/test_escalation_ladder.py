@@ -273,3 +273,38 @@ def test_a_trigger_timer_fires_the_definition_that_armed_it(runtime: Any) -> Non
         assert driver.pages() == [(1, "ann", "slack"), (0, "eve", "slack")]
         driver.advance(4 * M)
         assert driver.pages() == [(1, "ann", "slack"), (0, "eve", "slack"), (0, "fay", "slack")]
+
+
+def hand_over(driver: Driver, service_id: str) -> None:
+    with driver.runtime.session() as session:
+        incidents.reassign(session, incident_id=1, service_id=service_id, user_id="gina", now=utc_now())
+        session.commit()
+    driver.run_due()
+
+
+def test_a_hand_over_cancels_the_old_teams_later_pages(driver: Driver) -> None:
+    """Issue 10 item 2: carol (the old team's level) has a text due a minute after her Slack page; the
+    incident is handed over before it: her text is cancelled, the timeline says so, and the new team's
+    level 1 is paged."""
+    declare(driver, service="gappy")
+    assert driver.pages(status="pending") == [(2, "carol", "sms")]
+    driver.advance(timedelta(seconds=10))
+    hand_over(driver, "checkout")
+    driver.advance(2 * M)
+    assert (2, "carol", "sms") not in driver.pages(), "the old team's later channel rule was cancelled"
+    assert driver.pages(status="cancelled") == [(2, "carol", "sms")]
+    assert driver.pages()[-1] == (1, "alice", "slack")
+    assert ("handover_cancelled", "gappy stood down: 1 pending page(s) and 0 open-time trigger(s) cancelled") \
+        in driver.timeline()
+
+
+def test_a_hand_over_disarms_the_old_triggers_and_arms_the_new_ones_from_creation(driver: Driver) -> None:
+    """The old policy's open-time trigger (gina at 15 min) never fires after a hand-over to a policy
+    without one; handed back, the checkout policy's trigger counts from the incident's creation."""
+    declare(driver)  # checkout: gina's trigger at +15 min
+    driver.advance(M)
+    hand_over(driver, "gappy")
+    driver.advance(16 * M)
+    assert (0, "gina", "slack") not in driver.pages(), "the old policy's trigger never fires"
+    hand_over(driver, "checkout")
+    assert driver.pages()[-1] == (0, "gina", "slack"), "already due by the creation clock: fires at once"
