@@ -11,6 +11,7 @@ from app.classification import classification_policy
 from app.classifier import classify_event
 from app.clock import utc_now
 from app.config_cache import attach, cached, detached_copy, get_row
+from app.escalation.engine import ladder_snapshot
 from app.incidents import apply_status_event
 from app.ingest.batch import store_trigger_batch
 from app.ingest.store import ServiceRoute, store_trigger
@@ -103,4 +104,5 @@ def accept_batch(session: Session, runtime: Runtime, key: IntegrationKey, events
 def service_route(session: Session, service: Service) -> ServiceRoute:
     """The service's policy and open-time triggers, from the configuration cache."""
     policy = get_row(session, EscalationPolicy, service.escalation_policy_id) if service.escalation_policy_id else None
-    return ServiceRoute(service.id, service.escalation_policy_id, tuple(policy.open_triggers) if policy else ())
+    return ServiceRoute(service.id, service.escalation_policy_id, tuple(policy.open_triggers) if policy else (),
+                        ladder_snapshot(policy))

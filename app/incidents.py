@@ -57,7 +57,8 @@ def declare(session: Session, *, service_id: str, title: str, severity: str, use
     incident = Incident(service_id=service_id, title=title.strip()[:1024], severity=severity, severity_rule="declared",
                         severity_reason=f"declared {severity} by {user_id}", dedup_key=dedup_key,
                         open_dedup_key=dedup_key, created_at=now, commander=user_id,
-                        escalation_policy_id=service.escalation_policy_id, details={"declared": True})
+                        escalation_policy_id=service.escalation_policy_id, details={"declared": True},
+                        ladder=engine.ladder_snapshot(_policy(session, service.escalation_policy_id)))
     session.add(incident)
     session.flush()
     record(session, incident_id=incident.id or 0, kind="declared", actor=user_id, at=now,
@@ -130,6 +131,7 @@ def reassign(session: Session, *, incident_id: int, service_id: str, user_id: st
         raise Conflict(f"{service_id} already has open incident {clash.id} with dedup key {incident.dedup_key!r}")
     previous = incident.service_id
     incident.service_id, incident.escalation_policy_id = target.id, target.escalation_policy_id
+    incident.ladder = engine.ladder_snapshot(_policy(session, target.escalation_policy_id))
     incident.status, incident.acknowledged_at, incident.acknowledged_by = "triggered", None, None
     session.add(incident)
     record(session, incident_id=incident_id, kind="reassigned", actor=user_id, at=now,
@@ -137,6 +139,10 @@ def reassign(session: Session, *, incident_id: int, service_id: str, user_id: st
     _stand_down(session, incident, previous, now)
     engine.start(session, incident, now, restart=True, arm_triggers=True)
     return incident
+
+
+def _policy(session: Session, policy_id: str | None) -> EscalationPolicy | None:
+    return session.get(EscalationPolicy, policy_id) if policy_id else None
 
 
 def _stand_down(session: Session, incident: Incident, previous: str, now: datetime) -> None:

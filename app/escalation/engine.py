@@ -35,11 +35,23 @@ def new_token() -> str:
 
 
 def ladder_for(session: Session, incident: Incident) -> Ladder:
-    """The incident's policy as a Ladder (an empty one when the policy is gone)."""
-    policy = get_row(session, EscalationPolicy, incident.escalation_policy_id) if incident.escalation_policy_id else None
-    if policy is None:
+    """The ladder the incident was opened or handed over with (its policy as it is, for incidents
+    opened before ladders were kept; an empty one when that policy is gone)."""
+    snapshot = incident.ladder
+    if snapshot is None:
+        policy = get_row(session, EscalationPolicy, incident.escalation_policy_id) if incident.escalation_policy_id else None
+        snapshot = ladder_snapshot(policy)
+    if snapshot is None:
         return Ladder(())
-    return ladder_from_policy(policy.levels, policy.repeat, policy.escalate_severities)
+    return ladder_from_policy(snapshot["levels"], snapshot["repeat"], snapshot["escalate_severities"])
+
+
+def ladder_snapshot(policy: EscalationPolicy | None) -> dict[str, Any] | None:
+    """What an incident keeps of its policy's ladder (DESIGN rule 12)."""
+    if policy is None:
+        return None
+    return {"levels": [dict(level) for level in policy.levels], "repeat": policy.repeat,
+            "escalate_severities": list(policy.escalate_severities)}
 
 
 def step_key(incident: Incident, step: int) -> str:

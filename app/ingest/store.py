@@ -52,6 +52,7 @@ class ServiceRoute:
     service_id: str
     escalation_policy_id: str | None
     open_triggers: tuple[dict[str, Any], ...]
+    ladder: dict[str, Any] | None = None  # the policy's ladder, kept by each incident it opens
 
 
 def store_trigger(conn: Connection, *, route: ServiceRoute, event: InboundEvent, dedup_key: str,
@@ -103,7 +104,7 @@ def incident_values(route: ServiceRoute, event: InboundEvent, dedup_key: str, cl
         service_id=route.service_id, title=event.summary[:1024], severity=classification.severity,
         severity_rule=classification.rule, severity_reason=classification.reason, status="triggered",
         dedup_key=dedup_key, open_dedup_key=dedup_key, created_at=now,
-        escalation_policy_id=route.escalation_policy_id, escalation_level=0, escalation_step=0,
+        escalation_policy_id=route.escalation_policy_id, ladder=route.ladder, escalation_level=0, escalation_step=0,
         escalation_round=0, escalation_token=uuid.uuid4().hex, next_escalation_at=now,
         details={"source": event.source, "labels": dict(event.labels)},
     )

@@ -46,6 +46,10 @@ class Incident(SQLModel, table=True):
     resolved_by: str | None = None
     commander: str | None = None
     escalation_policy_id: str | None = None
+    # The policy's ladder when the incident opened or was handed over ({"levels", "repeat",
+    # "escalate_severities"}): what its step timers page, whatever a later `klaxon apply` does to the
+    # policy (DESIGN rule 12). None: opened before snapshots were kept; the policy is read as it is.
+    ladder: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     escalation_level: int = 0  # 1-based level last paged; 0 before the first page
     escalation_step: int = 0
     escalation_round: int = 0  # bumped when the ladder starts over (ack timeout, hand-over)

@@ -15,12 +15,14 @@ from sqlmodel import col, select
 
 from app.clock import utc_now
 from app.escalation.engine import FAILED_STEP_RETRY
-from app.models import EscalationPolicy, Incident, Notification, TimelineEntry
+from app.models import Incident, Notification, TimelineEntry
 from tests.support.config import apply_test_config, pd_trigger, run_jobs
 from workers import jobs
 from workers.context import use_runtime
 
 WAVE = 60
+# A stored ladder whose level's targets are not a list: planning a step of it raises.
+BROKEN_LADDER = {"levels": [{"targets": 5}], "repeat": 0, "escalate_severities": ["SEV1"]}
 
 
 @pytest.fixture
@@ -69,11 +71,9 @@ def test_a_bad_row_falls_back_to_single_steps_and_the_rest_still_page(worker_run
                                                                       caplog: pytest.LogCaptureFixture) -> None:
     open_incidents(client, 5)
     with worker_runtime.session() as session:
-        session.add(EscalationPolicy(id="broken", levels=[{"targets": 5}]))  # not a list: planning it raises
-        session.commit()
         poisoned = session.exec(select(Incident).order_by(col(Incident.id))).first()
         assert poisoned is not None
-        poisoned.escalation_policy_id = "broken"
+        poisoned.ladder = BROKEN_LADDER
         session.add(poisoned)
         session.commit()
         poisoned_id = poisoned.id
@@ -100,11 +100,9 @@ def test_a_bad_row_does_not_stop_a_sweep(worker_runtime: Any, client: Any) -> No
 
     open_incidents(client, 2)
     with worker_runtime.session() as session:
-        session.add(EscalationPolicy(id="broken", levels=[{"targets": 5}]))
-        session.commit()
         first = session.exec(select(Incident).order_by(col(Incident.id))).first()
         assert first is not None
-        first.escalation_policy_id = "broken"  # sorted first by due time, as a poison row would be
+        first.ladder = BROKEN_LADDER  # sorted first by due time, as a poison row would be
         session.add(first)
         session.commit()
     worker_runtime.redis.delete("rq:queue:klaxon-escalation")  # the wake-up was lost: the sweeper's work

@@ -308,3 +308,33 @@ def test_a_hand_over_disarms_the_old_triggers_and_arms_the_new_ones_from_creatio
     assert (0, "gina", "slack") not in driver.pages(), "the old policy's trigger never fires"
     hand_over(driver, "checkout")
     assert driver.pages()[-1] == (0, "gina", "slack"), "already due by the creation clock: fires at once"
+
+
+LEVELS_CONFIG = """
+users:
+  - {{id: ann, name: Ann, slack_user_id: UANN, notify: [{{channel: slack, after: 0s}}]}}
+  - {{id: bob, name: Bob, slack_user_id: UBOB, notify: [{{channel: slack, after: 0s}}]}}
+  - {{id: cat, name: Cat, slack_user_id: UCAT, notify: [{{channel: slack, after: 0s}}]}}
+escalation_policies:
+  - id: team
+    levels:
+      - {{targets: [user:ann], escalate_after: 5m}}
+      - {{targets: [user:{second}]}}
+services:
+  - {{id: checkout, name: Checkout, escalation_policy: team}}
+"""
+
+
+def test_a_step_timer_pages_the_ladder_that_armed_it(runtime: Any) -> None:
+    """Issue 10 item 3 for levels: level 2 is edited from bob to cat after an incident opened; that
+    incident's level 2 still pages bob (whom its ladder named), a new incident's pages cat."""
+    with freeze_time("2026-11-23T03:00:00Z") as frozen:
+        apply_test_config(runtime, LEVELS_CONFIG.format(second="bob"))
+        driver = Driver(runtime, frozen)
+        declare(driver)
+        apply_test_config(runtime, LEVELS_CONFIG.format(second="cat"))
+        driver.advance(5 * M)
+        assert driver.pages() == [(1, "ann", "slack"), (2, "bob", "slack")]
+        second = declare(driver)
+        driver.advance(5 * M)
+        assert driver.pages(second) == [(1, "ann", "slack"), (2, "cat", "slack")]
