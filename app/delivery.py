@@ -336,15 +336,6 @@ def due_pending(session: Session, now: datetime, older_than: timedelta, limit: i
     return [(int(i or 0), c) for i, c in rows]
 
 
-def due_on_channel(session: Session, channel: str, now: datetime, *, exclude: set[int] | None = None,
-                   limit: int = 200) -> list[int]:
-    """Ids of pending rows of `channel` due by `now`, oldest first: what a delivery drain sends."""
-    rows = session.exec(select(Notification.id).where(
-        col(Notification.status) == "pending", col(Notification.due_at) <= now, col(Notification.channel) == channel)
-        .order_by(col(Notification.due_at)).limit(limit + len(exclude or ()))).all()
-    return [int(i or 0) for i in rows if int(i or 0) not in (exclude or ())][:limit]
-
-
 def next_due_on_channel(session: Session, channel: str, after: datetime, horizon: timedelta) -> datetime | None:
     """When the first pending, never tried row of `channel` due after `after` (and within `horizon`)
     falls due (a retry has its own wake-up)."""
