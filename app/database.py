@@ -10,7 +10,7 @@ import weakref
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
@@ -87,6 +87,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+# Key space of `take_turns` locks (the two-int form of PostgreSQL's advisory locks).
+_TURNS = 0x6B6C6178
+
+
+def take_turns(session: Session, name: str) -> None:
+    """Hold the lock named `name` until this transaction ends: transactions that take the same name run
+    one after the other, and each sees what the one before it committed. PostgreSQL: a transaction-level
+    advisory lock; SQLite needs nothing, every writing transaction there starts with BEGIN IMMEDIATE."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:name))"), {"space": _TURNS, "name": name})
 
 
 def new_session(engine: Engine) -> Session:

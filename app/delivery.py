@@ -26,7 +26,7 @@ from app.database import aware_utc
 from app.escalation import paging
 from app.escalation.stepping import fallback_channel, rules_from_stored
 from app.models import ConsoleMessage, Incident, Notification, User
-from app.pages import build_page, build_recipient
+from app.pages import build_page, build_recipient, for_row
 from app.queueing import DELIVER_JOB, PendingJob, defer_job, delivery_queue
 from app.timeline import SYSTEM, Line, record, record_many
 from integrations.notifier import DeliveryError, DeliveryReceipt, PermanentDeliveryError, TransientDeliveryError
@@ -106,8 +106,24 @@ def send_claimed(session_factory: Callable[[], Session], notifiers: dict[str, An
         receipt = notifier.send(claimed.page, claimed.recipient)
     except (TransientDeliveryError, PermanentDeliveryError) as error:
         failure: DeliveryError = error
-        return _with_db_retry(lambda: _record_failure(session_factory, claimed.notification_id, now(), failure,
-                                                      transient=isinstance(failure, TransientDeliveryError)))
+    except Exception as error:  # noqa: BLE001 - a bug or an unmapped provider error must not lose the page
+        failure = unexpected(error, f"notification {claimed.notification_id}")
+    else:
+        return _record_sent(session_factory, claimed, receipt, notifier, now, console_sent)
+    return _with_db_retry(lambda: _record_failure(session_factory, claimed.notification_id, now(), failure,
+                                                  transient=isinstance(failure, TransientDeliveryError)))
+
+
+def unexpected(error: Exception, what: str) -> TransientDeliveryError:
+    """An error no notifier maps (a bug, a library's own exception): logged with its traceback and
+    retried like a transient one, so it is capped at MAX_ATTEMPTS and then falls through to the
+    person's next channel instead of retrying for ever."""
+    log.error("unexpected error sending %s", what, exc_info=error)
+    return TransientDeliveryError(f"unexpected error: {type(error).__name__}: {error}")
+
+
+def _record_sent(session_factory: Callable[[], Session], claimed: Claimed, receipt: DeliveryReceipt, notifier: Any,
+                 now: Callable[[], datetime], console_sent: list[Sent] | None) -> str:
     provider = provider_name(notifier)
     if console_sent is not None and provider == "console":
         console_sent.append(Sent(claimed, receipt, provider))
@@ -170,7 +186,7 @@ def _claim(session: Session, notification_id: int, now: datetime, public_url: st
     )
     if won.rowcount != 1:  # type: ignore[attr-defined]
         return None
-    page = build_page(session, incident, public_url=public_url, step_key=row.step_key)
+    page = for_row(build_page(session, incident, public_url=public_url, step_key=row.step_key), row)
     return Claimed(notification_id, row.channel, page, build_recipient(session, row), row.incident_id,
                    row.recipient.split(":", 1)[1])
 
@@ -250,8 +266,8 @@ def fail_and_fall_through(session: Session, row: Notification, now: datetime, re
     session.add(row)
     target = row.recipient.split(":", 1)[1]
     record(session, incident_id=row.incident_id, kind="delivery_failed", actor=SYSTEM, at=now,
-           detail=f"{row.channel} page to {target} failed permanently: {reason}")
-    if not row.user_id:
+           detail=f"{row.channel} {'notice' if row.notice else 'page'} to {target} failed permanently: {reason}")
+    if not row.user_id or row.notice:  # a notice is told once, on one channel: it is not a page to chase
         return
     user = session.get(User, row.user_id)
     incident = session.get(Incident, row.incident_id)
@@ -298,13 +314,20 @@ def reset_stuck(session: Session, now: datetime, live_claimers: set[str] | None 
     heartbeat is gone; a worker whose heartbeat is live (or when Redis cannot say: None) keeps its
     claim for LIVE_CLAIM_LIMIT, longer than any send plus the retries of recording it, so a database
     blip while it records never lets a second worker send the page again."""
-    rows = session.exec(select(Notification.id, Notification.claimed_at, Notification.claimed_by).where(
-        col(Notification.status) == "sending")).all()
-    ids = [int(i or 0) for i, at, by in rows if _dead_here(by) or (at is not None and at < now - _lease(by, live_claimers))]
-    if ids:
-        session.execute(update(Notification).where(col(Notification.id).in_(ids), col(Notification.status) == "sending")
+    rows = session.exec(select(Notification.id, Notification.claimed_at, Notification.claimed_by,
+                               Notification.attempts).where(col(Notification.status) == "sending")).all()
+    stuck = [(int(i or 0), tries) for i, at, by, tries in rows
+             if _dead_here(by) or (at is not None and at < now - _lease(by, live_claimers))]
+    retry = [i for i, tries in stuck if tries < MAX_ATTEMPTS]
+    if retry:
+        session.execute(update(Notification).where(col(Notification.id).in_(retry), col(Notification.status) == "sending")
                         .values(status="pending", due_at=now))
-    return ids
+    for i, tries in stuck:
+        # A page whose every attempt died with its worker (one that kills the process, say) is not retried for ever.
+        row = session.get(Notification, i) if tries >= MAX_ATTEMPTS else None
+        if row is not None and row.status == "sending":
+            fail_and_fall_through(session, row, now, f"gave up after {tries} attempts that never finished", None)
+    return [i for i, _ in stuck]
 
 
 def _lease(claimer: str | None, live_claimers: set[str] | None) -> timedelta:

@@ -8,8 +8,9 @@ follows that row's status callbacks (app.provider_status).
 
 Throttling: GoAlert's per-contact-method limits for alert texts (5 per 15 minutes, 11 per hour, 21
 per 3 hours; target/goalert engine/message/ratelimit.go), counted from the outbox in the database, so
-every worker sees the same count (two workers racing may let one text past a limit; a soft limit is
-fine). GoAlert holds a throttled message back; a pager must not, so a page over the limit falls
+every worker sees the same count. Workers take turns per phone (`app.database.take_turns`): each
+decides, and holds back or claims, after the one before it has committed, so two workers with texts
+to one phone never both send (one over a limit) nor both wait for each other. GoAlert holds a throttled message back; a pager must not, so a page over the limit falls
 through to the person's next channel now (`fail_and_fall_through` brings a call scheduled for later
 forward) and the timeline says so. A SEV1 with no other channel left is texted anyway.
 
@@ -26,7 +27,8 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.channels import provider_name
-from app.delivery import Claimed, fail_and_fall_through, next_channel, retry_delay, worker_id
+from app.database import take_turns
+from app.delivery import Claimed, fail_and_fall_through, next_channel, retry_delay, unexpected, worker_id
 from app.models import Incident, Notification, User
 from app.pages import build_page
 from app.phone_contacts import BUNDLED_PREFIX
@@ -77,11 +79,14 @@ def apply_sms_policy(session_factory: Callable[[], Session], notifier: Any, clai
     if not phone or not callable(getattr(notifier, "send_bundle", None)):
         return notifier, None
     with session_factory() as session:
+        take_turns(session, f"sms to {phone}")
         row = session.get(Notification, claimed.notification_id)
         if row is None or row.status != "sending":
             return notifier, None
         held = _hold(session, row, phone, now)
-        companions = [] if held else _claim_companions(session, row, phone, now, claimed.page.public_url)
+        # A notice goes alone: a bundle is a list of pages to act on.
+        companions = [] if held or row.notice else _claim_companions(session, row, phone, now,
+                                                                      claimed.page.public_url)
         attempts = row.attempts
         session.commit()
     if held or not companions:
@@ -173,7 +178,7 @@ def _claim_companions(session: Session, row: Notification, phone: str, now: date
         select(Notification).join(Incident, col(Incident.id) == col(Notification.incident_id))
         .join(User, col(User.id) == col(Notification.user_id))
         .where(col(Notification.channel) == "sms", col(User.phone) == phone, col(User.sms_enabled).is_(True))
-        .where(col(Notification.id) != row.id, col(Notification.status) == "pending")
+        .where(col(Notification.id) != row.id, col(Notification.status) == "pending", col(Notification.notice).is_(None))
         .where(col(Notification.due_at) <= now + CLOCK_TOLERANCE, col(Incident.status) == "triggered")
         .order_by(col(Notification.id))
     ).all()
@@ -212,22 +217,29 @@ class BundleSender:
         try:
             receipt = self._inner.send_bundle([page, *[c.page for c in self._companions]], recipient)
         except TransientDeliveryError as error:
-            self._settle(lambda session, row: self._retry_later(session, row, error))
+            self._settle(self._retry_later, error)
             raise
         except PermanentDeliveryError as error:
-            self._settle(lambda session, row: fail_and_fall_through(
-                session, row, self._now, _describe(error), error.code))
+            self._settle(self._fall_through, error)
             raise
-        self._settle(lambda session, row: self._mark_bundled(session, row, receipt, page.incident_id))
+        except Exception as error:  # noqa: BLE001 - retried and capped like a transient error (app.delivery)
+            failure = unexpected(error, f"the text bundled with incident {page.incident_id}")
+            self._settle(self._retry_later, failure)
+            raise failure from error
+        self._settle(self._mark_bundled, receipt, page.incident_id)
         return receipt
 
-    def _settle(self, action: Callable[[Session, Notification], None]) -> None:
+    def _settle(self, action: Callable[..., None], *args: Any) -> None:
+        """`action(session, row, *args)` for every companion this worker still holds."""
         with self._session_factory() as session:
             for companion in self._companions:
                 row = session.get(Notification, companion.notification_id)
                 if row is not None and row.status == "sending":
-                    action(session, row)
+                    action(session, row, *args)
             session.commit()
+
+    def _fall_through(self, session: Session, row: Notification, error: PermanentDeliveryError) -> None:
+        fail_and_fall_through(session, row, self._now, _describe(error), error.code)
 
     def _mark_bundled(self, session: Session, row: Notification, receipt: DeliveryReceipt, carrier: int) -> None:
         row.status, row.sent_at, row.provider, row.error = "sent", self._now, self.provider, None

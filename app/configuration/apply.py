@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
 from app.configuration.changes import Change
 from app.configuration.document import Config
 from app.configuration.keys import generate_integration_key, hash_integration_key
 from app.configuration.plan import plan_changes
+from app.database import take_turns
 from app.models import (
     ConfigDocument,
     EscalationPolicy,
@@ -47,8 +47,6 @@ _PHASES: tuple[tuple[str, str], ...] = (
     ("user", "remove"),
     ("config document", "write"),
 )
-# Any fixed number: PostgreSQL transaction-level advisory lock taken by `klaxon apply`.
-_APPLY_LOCK = 0x6B6C6178
 
 
 @dataclass(frozen=True)
@@ -87,10 +85,8 @@ def apply_config(session: Session, config: Config, *, now: datetime) -> ApplyRes
 
 
 def _lock(session: Session) -> None:
-    # Two applies at once would each plan against the other's half-written state. SQLite needs
-    # nothing: every transaction there starts with BEGIN IMMEDIATE (app.database).
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPLY_LOCK})
+    # Two applies at once would each plan against the other's half-written state.
+    take_turns(session, "klaxon apply")
 
 
 def _steps(change: Change) -> tuple[str, ...]:

@@ -12,8 +12,8 @@ from sqlmodel import col, select
 
 from app import worker_heartbeats
 from app.clock import utc_now
-from app.delivery import LIVE_CLAIM_LIMIT, RECORD_RETRY_FOR, SENDING_LEASE
-from app.models import Notification
+from app.delivery import LIVE_CLAIM_LIMIT, MAX_ATTEMPTS, RECORD_RETRY_FOR, SENDING_LEASE
+from app.models import Notification, TimelineEntry
 from tests.support.config import apply_test_config, pd_trigger, run_first_steps
 from workers.sweeper import sweep_due_timers
 
@@ -21,12 +21,13 @@ CLAIMER = {"name": "klaxon-elsewhere-4242-abc", "host": "elsewhere", "pid": 4242
 
 
 def claimed_row(runtime: Any, client: Any, claimed_ago: timedelta) -> int:
-    """A page claimed by a worker on another host `claimed_ago`."""
+    """A page to a person claimed by a worker on another host `claimed_ago`."""
     apply_test_config(runtime)
     assert client.post("/v2/enqueue", json=pd_trigger(dedup_key="fence")).status_code == 202
     run_first_steps(runtime)
     with runtime.session() as session:
-        row = session.exec(select(Notification).order_by(col(Notification.id))).first()
+        row = session.exec(select(Notification).where(col(Notification.user_id).is_not(None))
+                           .order_by(col(Notification.id))).first()
         assert row is not None and row.id is not None
         session.execute(update(Notification).where(col(Notification.id) == row.id).values(
             status="sending", claimed_by="elsewhere:4242", claimed_at=utc_now() - claimed_ago))
@@ -61,3 +62,28 @@ def test_a_live_workers_claim_is_freed_past_the_limit(runtime: Any, client: Any)
     worker_heartbeats.beat(runtime.redis, runtime.settings.queue_prefix, CLAIMER["name"], CLAIMER)
     assert sweep_due_timers(runtime).unstuck == 1, "a send that hung past every timeout is not lost"
     assert status_of(runtime, row_id) == "pending"
+
+
+def test_a_page_whose_every_attempt_died_with_its_worker_gives_up_and_falls_through(runtime: Any,
+                                                                                     client: Any) -> None:
+    """Issue 10 item 10: a page that kills every worker that sends it (or any claim that never finishes)
+    is not retried for ever: past MAX_ATTEMPTS the sweeper fails it and pages the person's next channel."""
+    row_id = claimed_row(runtime, client, SENDING_LEASE + timedelta(seconds=1))
+    with runtime.session() as session:
+        session.execute(update(Notification).where(col(Notification.id) == row_id).values(attempts=MAX_ATTEMPTS))
+        session.commit()
+
+    assert sweep_due_timers(runtime).unstuck == 1
+    with runtime.session() as session:
+        row = session.get(Notification, row_id)
+        assert row is not None and row.status == "failed"
+        assert row.error == f"gave up after {MAX_ATTEMPTS} attempts that never finished"
+        fallback = session.exec(select(Notification).where(
+            col(Notification.user_id) == row.user_id, col(Notification.step_key) == row.step_key,
+            col(Notification.channel) != row.channel, col(Notification.status) == "pending")).all()
+        lines = [f"{e.kind}: {e.detail}" for e in session.exec(select(TimelineEntry).where(
+            col(TimelineEntry.incident_id) == row.incident_id).order_by(col(TimelineEntry.id)))]
+    assert f"delivery_failed: {row.channel} page to {row.user_id} failed permanently: gave up after " \
+           f"{MAX_ATTEMPTS} attempts that never finished" in lines
+    [fell_to] = [line.split()[4] for line in lines if line.startswith("fallback: falling back to ")]
+    assert any(page.channel == fell_to and page.due_at <= utc_now() for page in fallback), "paged on it now"

@@ -9,6 +9,7 @@ from sqlmodel import func, select
 
 from app.models import Alert, Incident, Notification
 from tests.support.config import apply_test_config, pd_trigger
+from tests.support.lock_waits import wait_for_lock_waits
 
 
 def test_concurrent_triggers_with_one_dedup_key_open_one_incident(runtime: Any, flask_app: Any) -> None:
@@ -84,7 +85,7 @@ def test_a_trigger_during_a_resolve_opens_a_new_incident_never_joins_the_resolvi
             flask_app.test_client().post("/v2/enqueue", json=pd_trigger(dedup_key="flap")).status_code))
         trigger.start()
         if runtime.engine.dialect.name == "postgresql":
-            _wait_for_a_lock_wait(runtime)
+            wait_for_lock_waits(runtime)
         resolver.commit()
     trigger.join(timeout=30)
     assert answers == [202]
@@ -92,21 +93,3 @@ def test_a_trigger_during_a_resolve_opens_a_new_incident_never_joins_the_resolvi
         by_incident = {i.id: (i.status, [a.dedup_key for a in session.exec(select(Alert).where(Alert.incident_id == i.id))])
                        for i in session.exec(select(Incident).order_by(Incident.id))}
     assert by_incident == {1: ("resolved", ["flap"]), 2: ("triggered", ["flap"])}
-
-
-def _wait_for_a_lock_wait(runtime: Any) -> None:
-    """Until another backend of this database waits on a lock (the trigger behind the resolve)."""
-    import time
-
-    from sqlalchemy import text
-
-    deadline = time.monotonic() + 30
-    with runtime.engine.connect() as conn:
-        while time.monotonic() < deadline:
-            waiting = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                        "AND datname = current_database()")).scalar()
-            conn.rollback()
-            if waiting:
-                return
-            time.sleep(0.01)
-    raise AssertionError("the trigger never waited on the resolve's lock")

@@ -11,6 +11,7 @@ from freezegun import freeze_time
 
 from app import incidents
 from app.clock import utc_now
+from app.delivery import MAX_ATTEMPTS
 from app.runtime import Runtime
 from app.settings import Settings
 from tests.fakes.slack_api import SlackAPIStandIn
@@ -82,3 +83,38 @@ def test_user_not_in_slack_falls_through_to_next_channel(driver: Driver, slack: 
     assert any("user_not_found" in detail for kind, detail in driver.timeline() if kind == "delivery_failed")
     driver.advance(timedelta(minutes=2))
     assert driver.pages() == [(2, "carol", "sms")], "the sms row is unique per step: the 1m rule adds nothing"
+
+
+class ContractBreakingNotifier:
+    """A Notifier that raises what it should have mapped to a DeliveryError (a bug in a channel, or a
+    library exception nobody foresaw): the delivery engine must still bound its retries."""
+
+    channel = "slack"
+    provider = "slack"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def send(self, page: Any, recipient: Any) -> Any:
+        self.calls += 1
+        raise KeyError("blocks")
+
+
+def test_an_unexpected_error_retries_like_a_transient_one_and_gives_up_after_the_cap(driver: Driver) -> None:
+    """Issue 10 item 10: an error that is not a DeliveryError is retried with the same backoff, at most
+    MAX_ATTEMPTS times, then the person's next channel is tried; never for ever."""
+    broken = ContractBreakingNotifier()
+    driver.runtime.notifiers["slack"] = broken
+    declare(driver, "checkout")  # alice
+    driver.run_due()
+    for wait in (2, 4, 8, 16, 32, 60, 60):
+        driver.advance(timedelta(seconds=wait + 1))
+
+    assert broken.calls == MAX_ATTEMPTS
+    assert driver.pages(status="failed")[0] == (1, "alice", "slack")
+    retries = [detail for kind, detail in driver.timeline() if kind == "delivery_retry"]
+    assert len(retries) == MAX_ATTEMPTS - 1
+    assert all("unexpected error: KeyError: 'blocks'" in detail for detail in retries)
+    failures = [detail for kind, detail in driver.timeline() if kind == "delivery_failed"]
+    assert failures[0] == "slack page to alice failed permanently: unexpected error: KeyError: 'blocks'"
+    assert ("fallback", "falling back to sms for alice") in driver.timeline(), "then her next channel"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from sqlmodel import col, update
 
 from app.clock import utc_now
+from app.database import take_turns
 from app.models import Notification, User
 from app.sms_policy import BUNDLE_WINDOW
 from tests.fakes.twilio_api import FakeTwilioApi
@@ -24,6 +26,7 @@ from tests.integration.twilio_app.support import (
     twilio_post,
 )
 from tests.support.config import run_jobs
+from tests.support.lock_waits import wait_for_lock_waits
 
 
 def seed_texts(runtime: Any, client: Any, user_id: str, count: int) -> None:
@@ -204,3 +207,36 @@ def test_the_limit_counts_texts_in_the_window_only(configured: Any, client: Any,
     run_jobs(configured)
 
     assert len(twilio_api.messages()) == 1
+
+
+def test_two_workers_with_texts_to_one_phone_take_turns_and_exactly_one_text_goes_now(
+    configured: Any, client: Any, twilio_api: FakeTwilioApi
+) -> None:
+    """Issue 10 item 11. Two workers deliver texts to alice's phone at the same instant. On PostgreSQL
+    the test holds the phone's turn until both are seen waiting for it, so both have claimed their row
+    before either decides (without turns, each saw the other's row sending and both waited; or both
+    read before either claimed and both went). Exactly one text goes now; the other waits to be bundled."""
+    first, second = trigger(client, "k1"), trigger(client, "k2")
+    rows = notifications(configured, channel="sms")
+    now = utc_now()
+    outcomes: list[str] = []
+    workers = [threading.Thread(target=lambda row=row: outcomes.append(deliver_at(configured, row.id or 0, now)))
+               for row in rows]
+    with configured.session() as holder:
+        take_turns(holder, f"sms to {ALICE_PHONE}")
+        for worker in workers:
+            worker.start()
+        if configured.engine.dialect.name == "postgresql":
+            wait_for_lock_waits(configured, count=2)
+        holder.rollback()
+    for worker in workers:
+        worker.join(timeout=30)
+
+    assert len(twilio_api.messages()) == 1
+    if sorted(outcomes) == ["sent", "skipped"]:  # SQLite only: one claimed both and sent them as one text
+        assert configured.engine.dialect.name == "sqlite"
+        assert [r.status for r in notifications(configured, channel="sms")] == ["sent", "sent"]
+        return
+    assert sorted(outcomes) == ["deferred", "sent"]
+    assert sorted(r.status for r in notifications(configured, channel="sms")) == ["pending", "sent"]
+    assert any(line.startswith("sms_bundling:") for i in (first, second) for line in timeline(configured, i))
