@@ -215,7 +215,7 @@ def test_hourly_rotation_hands_off_every_elapsed_hour(zone, rotation, start, at,
 
 
 @pytest.mark.parametrize(("zone", "rotation", "start", "at", "expected"), CUSTOM_SHIFTS)
-def test_custom_shift_is_elapsed_time_unless_whole_days(zone, rotation, start, at, expected) -> None:
+def test_custom_shifts_splitting_a_day_equally_keep_local_handoffs_and_others_count_elapsed_time(zone, rotation, start, at, expected) -> None:
     _check(zone, rotation, start, at, expected)
 
 
