@@ -15,7 +15,9 @@ log = logging.getLogger("klaxon.outbox")
 
 
 def page_text(page: Page) -> str:
-    """The one-line text of a page, with the reply codes people use from SMS."""
+    """The one-line text of a page, with the reply codes people use from SMS (a notice: its text)."""
+    if page.notice:
+        return page.notice
     return (
         f"[{page.severity}] {page.service_name}: {page.title} (incident {page.incident_id}, {page.status}). "
         f"Reply ACK {page.incident_id}, RES {page.incident_id} or ESC {page.incident_id}"

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from app.delivery import Claimed, no_longer_wanted, texts_turned_off, worker_id
 from app.models import Incident, Notification
-from app.pages import build_pages, build_recipient
+from app.pages import build_pages, build_recipient, for_row
 
 def claim_due(session: Session, channel: str, now: datetime, *, public_url: str, limit: int) -> tuple[list[Claimed],
                                                                                                         list[int]]:
@@ -50,6 +50,6 @@ def claim_due(session: Session, channel: str, now: datetime, *, public_url: str,
                     .values(status="sending", claimed_at=now, claimed_by=worker_id(),
                             attempts=Notification.attempts + 1))  # type: ignore[operator]
     pages = build_pages(session, [(incident, row.step_key) for row, incident in wanted], public_url=public_url)
-    return [Claimed(row.id or 0, row.channel, page, build_recipient(session, row), row.incident_id,
+    return [Claimed(row.id or 0, row.channel, for_row(page, row), build_recipient(session, row), row.incident_id,
                     row.recipient.split(":", 1)[1])
             for (row, _incident), page in zip(wanted, pages)], per_row

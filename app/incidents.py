@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app import handover
 from app.errors import BadRequest, Conflict, NotFound
 from app.escalation import engine
 from app.ingest.store import store_alert_only
-from app.models import EscalationPolicy, Incident, IncidentTrigger, Notification, Service, User
-from app.timeline import SYSTEM, record
+from app.models import EscalationPolicy, Incident, Service, User
+from app.timeline import record
 from integrations.inbound.event import InboundEvent
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -136,29 +137,14 @@ def reassign(session: Session, *, incident_id: int, service_id: str, user_id: st
     session.add(incident)
     record(session, incident_id=incident_id, kind="reassigned", actor=user_id, at=now,
            detail=f"handed from {previous} to {target.id}")
-    _stand_down(session, incident, previous, now)
+    handover.stand_down(session, incident, previous, now)
     engine.start(session, incident, now, restart=True, arm_triggers=True)
+    handover.tell_previous_responders(session, incident, previous=previous, actor=user_id, now=now)
     return incident
 
 
 def _policy(session: Session, policy_id: str | None) -> EscalationPolicy | None:
     return session.get(EscalationPolicy, policy_id) if policy_id else None
-
-
-def _stand_down(session: Session, incident: Incident, previous: str, now: datetime) -> None:
-    """A hand-over stands the old policy down (CONTRACT section 6): its pending and later pages, the
-    previous responders' later channel rules among them, are cancelled and its open-time triggers
-    never fire; the timeline says what was cancelled."""
-    pages = session.execute(update(Notification).where(
-        col(Notification.incident_id) == incident.id, col(Notification.status) == "pending").values(status="cancelled"))
-    triggers = session.execute(update(IncidentTrigger).where(
-        col(IncidentTrigger.incident_id) == incident.id, col(IncidentTrigger.fired_at).is_(None),
-        col(IncidentTrigger.cancelled_at).is_(None)).values(cancelled_at=now))
-    counts = (pages.rowcount, triggers.rowcount)  # type: ignore[attr-defined]
-    if any(counts):
-        record(session, incident_id=incident.id or 0, kind="handover_cancelled", actor=SYSTEM, at=now,
-               detail=f"{previous} stood down: {counts[0]} pending page(s) and {counts[1]} open-time trigger(s) "
-                      "cancelled")
 
 
 def add_note(session: Session, *, incident_id: int, user_id: str, text: str, now: datetime) -> Incident:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlmodel import Session, col, func, select
 
 from app.clock import isoformat
@@ -25,6 +27,11 @@ def build_page(session: Session, incident: Incident, *, public_url: str = "", st
             ).all() if uid
         }))
     return _page(incident, get_row(session, Service, incident.service_id), latest, also, public_url)
+
+
+def for_row(page: Page, row: Notification) -> Page:
+    """The page as `row` sends it: a notice row's own text, else the page itself."""
+    return replace(page, notice=row.notice) if row.notice else page
 
 
 def build_pages(session: Session, steps: list[tuple[Incident, str]], *, public_url: str = "") -> list[Page]:

@@ -163,7 +163,8 @@ def plan_sync(session: Session, *, incident_id: int, public_url: str) -> SyncPla
         return SyncPlan()
     rows = session.exec(select(Notification).where(
         col(Notification.incident_id) == incident_id, col(Notification.provider) == "slack",
-        col(Notification.provider_id).is_not(None), col(Notification.status).in_(("sent", "delivered")))
+        col(Notification.provider_id).is_not(None), col(Notification.status).in_(("sent", "delivered")),
+        col(Notification.notice).is_(None))  # a notice is not a page: never re-rendered as one
         .order_by(col(Notification.id))).all()
     renders = {r.notification_id: r for r in session.exec(
         select(SlackMessage).where(col(SlackMessage.incident_id) == incident_id)).all()}

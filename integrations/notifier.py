@@ -31,6 +31,7 @@ class Page:
     public_url: str = ""  # where Slack and Twilio reach us (KLAXON_PUBLIC_URL)
     acknowledged_at: str | None = None  # ISO 8601 UTC
     resolved_at: str | None = None
+    notice: str | None = None  # set: not a page but this text to tell (a hand-over); no actions
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.database import UTCDateTime
@@ -20,6 +20,8 @@ class Notification(SQLModel, table=True):
 
     `step_key` names the step run that made it: `esc:3` for escalation step 3 (unique across repeats),
     `trigger:2` for open-time trigger row 2. `recipient` is `user:alice` or `slack:#channel`.
+    A row with a `notice` is not a page but a message to tell someone something (a hand-over): it
+    goes out with that text, no actions, and is never re-paged or re-rendered as a page.
     """
 
     __table_args__ = (
@@ -47,6 +49,7 @@ class Notification(SQLModel, table=True):
     provider_id: str | None = Field(default=None, unique=True, max_length=128)
     provider_status: str | None = None
     error: str | None = None
+    notice: str | None = Field(default=None, sa_type=Text)
 
 
 class IncidentTrigger(SQLModel, table=True):

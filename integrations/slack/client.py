@@ -70,6 +70,10 @@ class SlackNotifier:
                 f"recipient {recipient.user_id or recipient.name!r} has no Slack user id or channel",
                 code="no_slack_address",
             )
+        if page.notice:  # a notice, not a page: its text alone, no buttons
+            response = self._call("chat.postMessage", self._client.chat_postMessage, channel=target,
+                                  text=escape(page.notice), unfurl_links=False, unfurl_media=False)
+            return _receipt(response)
         response = self._call(
             "chat.postMessage",
             self._client.chat_postMessage,

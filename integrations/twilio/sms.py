@@ -7,7 +7,16 @@ from typing import Any
 
 from integrations.notifier import DeliveryReceipt, Page, Recipient
 from integrations.twilio.errors import call_twilio, require_phone
-from integrations.twilio.gsm7 import ELLIPSIS, fits, largest_fitting, septets, shorten, to_gsm7
+from integrations.twilio.gsm7 import (
+    ELLIPSIS,
+    MAX_SEGMENTS,
+    MULTI_SEGMENT_SEPTETS,
+    fits,
+    largest_fitting,
+    septets,
+    shorten,
+    to_gsm7,
+)
 
 # Long enough to recognise a service, short enough to leave the title most of the room.
 SERVICE_NAME_SEPTETS = 30
@@ -42,7 +51,10 @@ def sms_body(page: Page) -> str:
     """The text of one page: `[SEV1] Checkout API: <title>. Reply ACK 12, RES 12 or ESC 12`.
 
     The title is cut first, so the reply code always survives; the result fits two GSM-7 segments.
+    A notice (not a page) is its own text, cut to the same two segments, with no reply code.
     """
+    if page.notice:
+        return shorten(_clean(page.notice), MAX_SEGMENTS * MULTI_SEGMENT_SEPTETS)
     head = f"[{_severity(page)}] {_service(page)}: "
     code = reply_code(page.incident_id)
     title = _title(page)

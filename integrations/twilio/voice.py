@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from integrations.notifier import DeliveryReceipt, Page, Recipient
+from integrations.notifier import DeliveryReceipt, Page, PermanentDeliveryError, Recipient
 from integrations.twilio.errors import call_twilio, require_phone
 
 # Every step of the call comes back to /twilio/status, so "no-answer" and "busy" are seen at once.
@@ -44,6 +44,8 @@ class TwilioVoiceNotifier:
 
     def send(self, page: Page, recipient: Recipient) -> DeliveryReceipt:
         """Start a call to the recipient's phone, or raise a DeliveryError subclass."""
+        if page.notice:
+            raise PermanentDeliveryError("a notice is texted, never a phone call", code="notice_by_voice")
         phone = require_phone(recipient)
         call = call_twilio(
             self._client,

@@ -298,6 +298,39 @@ def test_a_hand_over_cancels_the_old_teams_later_pages(driver: Driver) -> None:
         in driver.timeline()
 
 
+def notices(driver: Driver) -> list[tuple[str, str, str]]:
+    """(user, channel, text) of every notice that went out, in order."""
+    from sqlmodel import col, select
+
+    from app.models import ConsoleMessage, Notification
+
+    with driver.runtime.session() as session:
+        rows = session.exec(select(Notification.user_id, ConsoleMessage.channel, ConsoleMessage.text)
+                            .join(ConsoleMessage, col(ConsoleMessage.notification_id) == col(Notification.id))
+                            .where(col(Notification.notice).is_not(None)).order_by(col(ConsoleMessage.id))).all()
+    return [(user or "", channel, text) for user, channel, text in rows]
+
+
+def test_a_hand_over_tells_each_previous_responder_once_and_not_as_a_page(driver: Driver) -> None:
+    """Issue 10 item 2: carol, whom the old team reached on Slack, is told once with a notice (no
+    reply codes, not re-paged); alice, paged by the new team's level 1, is not told. Handed back, only
+    alice, whom Checkout reached, is told; carol is paged again by Gappy rather than told."""
+    declare(driver, service="gappy")  # carol: Slack now, a text at +1 min
+    driver.advance(timedelta(seconds=10))
+    hand_over(driver, "checkout")
+    driver.advance(2 * M)
+    told = ("carol", "slack", "Klaxon: incident #1 (Checkout down) was handed over from Gappy to Checkout by gina. "
+                              "You are no longer paged for it.")
+    assert notices(driver) == [told]
+    assert ("handover_notice", "telling carol (slack) that it was handed over") in driver.timeline()
+
+    hand_over(driver, "gappy")
+    driver.advance(2 * M)
+    assert notices(driver) == [told, ("alice", "slack", "Klaxon: incident #1 (Checkout down) was handed over from "
+                                                        "Checkout to Gappy by gina. You are no longer paged for it.")]
+    assert driver.pages().count((2, "carol", "slack")) == 2, "paged again by the new policy, not told"
+
+
 def test_a_hand_over_disarms_the_old_triggers_and_arms_the_new_ones_from_creation(driver: Driver) -> None:
     """The old policy's open-time trigger (gina at 15 min) never fires after a hand-over to a policy
     without one; handed back, the checkout policy's trigger counts from the incident's creation."""

@@ -56,11 +56,12 @@ class Driver:
 
     def pages(self, incident_id: int = 1, status: str = "sent") -> list[tuple[int, str, str]]:
         """(level, user, channel) of the incident's pages to people in `status`, in order (posts to
-        Slack channels, such as a major incident's own channel, are left out)."""
+        Slack channels, such as a major incident's own channel, and notices are left out)."""
         with self.runtime.session() as session:
             rows = session.exec(select(Notification).where(col(Notification.incident_id) == incident_id,
                                                            col(Notification.status) == status,
-                                                           col(Notification.recipient).startswith("user:"))
+                                                           col(Notification.recipient).startswith("user:"),
+                                                           col(Notification.notice).is_(None))
                                 .order_by(col(Notification.id))).all()
         return [(r.level, r.recipient.split(":", 1)[1], r.channel) for r in rows]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from integrations.notifier import DeliveryReceipt, Page, PermanentDeliveryError, Recipient
@@ -153,3 +155,16 @@ def test_ephemeral_message_goes_to_one_person_in_the_channel(
 
     (call,) = slack_api.calls("chat.postEphemeral")
     assert call.params == {"channel": channel_id, "user": "U0ALICE", "text": "You are not a Klaxon user yet."}
+
+
+def test_a_notice_is_posted_as_its_text_alone_with_no_buttons(slack_api: SlackAPIStandIn,
+                                                               notifier: SlackNotifier) -> None:
+    slack_api.add_user("U0ALICE")
+    notice = replace(PAGE, notice="Klaxon: incident #42 (Checkout) was handed over from A to B by gina. <done>")
+
+    notifier.send(notice, ALICE)
+
+    _opened, posted = slack_api.requests
+    assert posted.params == {"channel": _opened.response["channel"]["id"], "unfurl_links": False,
+                             "unfurl_media": False, "text": "Klaxon: incident #42 (Checkout) was handed over from A "
+                                                            "to B by gina. &lt;done&gt;"}

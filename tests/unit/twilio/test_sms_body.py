@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from integrations.twilio.gsm7 import is_gsm7, segments, septets, shorten, to_gsm7
@@ -125,3 +127,10 @@ def test_bundle_of_nothing_is_a_programming_error() -> None:
 def test_bundle_lists_unknown_severity_words_after_sev4() -> None:
     body = bundle_sms_body([make_page(1, "a", "critical"), make_page(2, "b", "SEV4")])
     assert body.split("\n")[1:3] == ["#2 SEV4 Checkout API: b", "#1 CRITICAL Checkout API: a"]
+
+
+def test_a_notice_is_its_own_text_without_reply_codes_and_fits_two_segments() -> None:
+    notice = "Klaxon: incident #12 (Checkout down) was handed over from Checkout to Payments by gina. " * 6
+    body = sms_body(replace(make_page(12, "Checkout down"), notice=notice))
+    assert body.startswith("Klaxon: incident #12 (Checkout down) was handed over") and "Reply" not in body
+    assert is_gsm7(body) and segments(body) <= 2
