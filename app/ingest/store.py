@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from app.classifier import Classification
+from app.ingest.one_statement import store_in_one
 from app.models import Alert, Incident, IncidentTrigger, TimelineEntry
 from app.queueing import ESCALATION_QUEUE, FIRST_STEPS_WAKE, RUN_FIRST_STEPS_JOB, PendingJob, due_triggers_wakeup
 from integrations.inbound.event import InboundEvent
@@ -59,19 +60,38 @@ def store_trigger(conn: Connection, *, route: ServiceRoute, event: InboundEvent,
                   classification: Classification, now: datetime) -> StoredTrigger:
     """Open the incident for `dedup_key` or join the open one; store the alert and its timeline line."""
     actor = f"integration:{event.integration}"
+    if conn.dialect.name == "postgresql":
+        values = incident_values(route, event, dedup_key, classification, now)
+        stored = store_in_one(conn, values, alert_values(route.service_id, None, event, dedup_key, now), actor=actor,
+                              opened_detail=_opened_detail(classification),
+                              joined_detail=_joined_detail(event))
+        if stored is not None:
+            incident_id, created = stored
+            if not created:
+                return StoredTrigger(incident_id, False)
+            return StoredTrigger(incident_id, True,
+                                 (FIRST_STEPS, *_arm_triggers(conn, route, incident_id, classification.severity, now)))
     while True:
         opened = _open(conn, route, event, dedup_key, classification, now)
         if opened is not None:
             jobs = _arm_triggers(conn, route, opened[0], classification.severity, now)
-            _timeline(conn, opened[0], "triggered", actor, f"{classification.severity} ({classification.reason})", now)
+            _timeline(conn, opened[0], "triggered", actor, _opened_detail(classification), now)
             _store_alert(conn, route.service_id, opened[0], event, dedup_key, now)
             return StoredTrigger(opened[0], True, (FIRST_STEPS, *jobs))
         joined = open_incident_id(conn, route.service_id, dedup_key, lock=True)  # resolving? wait for it
         if joined is not None:
-            _timeline(conn, joined, "alert", actor, f"alert attached: {event.summary[:200]}", now)
+            _timeline(conn, joined, "alert", actor, _joined_detail(event), now)
             _store_alert(conn, route.service_id, joined, event, dedup_key, now)
             return StoredTrigger(joined, False)
         # The open incident was resolved between the two statements: open a new one.
+
+
+def _opened_detail(classification: Classification) -> str:
+    return f"{classification.severity} ({classification.reason})"
+
+
+def _joined_detail(event: InboundEvent) -> str:
+    return f"alert attached: {event.summary[:200]}"
 
 
 def open_incident_id(conn: Connection, service_id: str, dedup_key: str, *, lock: bool = False) -> int | None:
