@@ -196,20 +196,27 @@ def defer_job(session: Session, job: PendingJob) -> None:
 
 def bind_dispatcher(session: Session, dispatcher: JobDispatcher | None) -> Session:
     """Make `session` hand its deferred jobs to `dispatcher` after each commit (None drops them)."""
-
-    # SQLAlchemy fires both hooks for a SAVEPOINT (`begin_nested`) too: its release is no commit, and
-    # its rollback must not drop the jobs of the transaction around it.
-    def after_commit(sess: Session) -> None:
-        if sess.in_nested_transaction():
-            return
-        jobs = sess.info.pop("pending_jobs", [])
-        if jobs and dispatcher is not None:
-            dispatcher.dispatch_all(jobs)
-
-    def after_rollback(sess: Session) -> None:
-        if not sess.in_nested_transaction():
-            sess.info.pop("pending_jobs", None)
-
-    event.listen(session, "after_commit", after_commit)
-    event.listen(session, "after_rollback", after_rollback)
+    session.info[_DISPATCHER] = dispatcher
     return session
+
+
+_DISPATCHER = "job_dispatcher"
+
+
+# Listeners on the Session class, registered once: one per session costs more than the rest of a
+# trigger's session bookkeeping. SQLAlchemy fires both hooks for a SAVEPOINT (`begin_nested`) too:
+# its release is no commit, and its rollback must not drop the jobs of the transaction around it.
+@event.listens_for(Session, "after_commit")
+def _dispatch_after_commit(session: Session) -> None:
+    if _DISPATCHER not in session.info or session.in_nested_transaction():
+        return
+    jobs = session.info.pop("pending_jobs", [])
+    dispatcher = session.info[_DISPATCHER]
+    if jobs and dispatcher is not None:
+        dispatcher.dispatch_all(jobs)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    if _DISPATCHER in session.info and not session.in_nested_transaction():
+        session.info.pop("pending_jobs", None)
