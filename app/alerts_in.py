@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from app.classification import classification_policy
-from app.classifier import classify_event
+from app.classifier import ClassificationPolicy, classify_event
 from app.clock import utc_now
-from app.config_cache import attach, cached, detached_copy, get_row
+from app.config_cache import cached_in, get_row
 from app.escalation.engine import ladder_snapshot
 from app.incidents import apply_status_event
 from app.ingest.batch import store_trigger_batch
 from app.ingest.store import ServiceRoute, store_trigger
 from app.models import EscalationPolicy, IntegrationKey, Service
-from app.queueing import defer_job
+from app.queueing import PendingJob, defer_job
 from app.rate_limit import check_rate
 from app.runtime import Runtime
 from app.tokens import hash_secret
@@ -31,73 +31,84 @@ class AcceptedEvent:
     incident_id: int | None
 
 
-def find_key(session: Session, key: str) -> IntegrationKey | None:
-    """The integration key row for a routing key, by its hash (with its service, read in the same query)."""
+@dataclass(frozen=True)
+class IntakeKey:
+    """An integration key with all an event needs to be stored: its service's route and the
+    classification policy. Plain values from the configuration cache, so a trigger opens no ORM session."""
+
+    id: int
+    service_id: str
+    rate_limit: str | None
+    route: ServiceRoute
+    classification: ClassificationPolicy
+
+
+def find_key(runtime: Runtime, key: str) -> IntakeKey | None:
+    """The integration key for a routing key, by its hash (cached with its route for the cache's TTL)."""
     if not key or len(key) > 128:
         return None
     key_hash = hash_secret(key)
-    found = cached(session, ("integration_key", key_hash), lambda: _load_key(session, key_hash))
-    if found is None:
-        return None
-    attach(session, found[1])
-    return attach(session, found[0])
+    return cached_in(runtime.engine, ("intake_key", key_hash), lambda: _load_key(runtime, key_hash))
 
 
-def _load_key(session: Session, key_hash: str) -> tuple[IntegrationKey, Service] | None:
-    row = session.exec(select(IntegrationKey, Service).join(Service, col(Service.id) == IntegrationKey.service_id)
-                       .where(col(IntegrationKey.key_hash) == key_hash)).first()
-    return None if row is None else (detached_copy(row[0]), detached_copy(row[1]))
+def _load_key(runtime: Runtime, key_hash: str) -> IntakeKey | None:
+    with runtime.session() as session:
+        row = session.exec(select(IntegrationKey, Service).join(Service, col(Service.id) == IntegrationKey.service_id)
+                           .where(col(IntegrationKey.key_hash) == key_hash)).first()
+        if row is None:
+            return None
+        key, service = row
+        return IntakeKey(key.id or 0, service.id, key.rate_limit, service_route(session, service),
+                         classification_policy(session))
 
 
-def accept_event(session: Session, runtime: Runtime, key: IntegrationKey, event: InboundEvent) -> AcceptedEvent:
+def accept_event(runtime: Runtime, key: IntakeKey, event: InboundEvent) -> AcceptedEvent:
     """Rate-limit, classify and store the event; returns after commit.
 
-    A trigger takes the Core path of app.ingest.store (a handful of statements, paging left to the
-    worker); acknowledge and resolve events change an incident's status through the incident service.
+    A trigger takes the Core path of app.ingest.store on one connection (one statement on
+    PostgreSQL, paging left to the worker) and its wake-ups are enqueued after commit; acknowledge
+    and resolve events change an incident's status through the incident service.
     """
     check_rate(runtime.redis, str(key.id), key.rate_limit or runtime.settings.default_rate_limit)
-    service = session.get(Service, key.service_id)  # in the identity map since find_key: no query
-    assert service is not None  # the foreign key guarantees it
     now = utc_now()
     dedup_key = event.dedup_key or uuid.uuid4().hex
     if event.action != "trigger":
-        incident_id = apply_status_event(session, service_id=service.id, event=event, dedup_key=dedup_key, now=now)
-        session.commit()
+        with runtime.session() as session:
+            incident_id = apply_status_event(session, service_id=key.service_id, event=event, dedup_key=dedup_key,
+                                             now=now)
+            session.commit()
         return AcceptedEvent(dedup_key, incident_id)
-    classification = classify_event(classification_policy(session), event)
-    stored = store_trigger(session.connection(), route=service_route(session, service), event=event,
-                           dedup_key=dedup_key, classification=classification, now=now)
-    for job in stored.jobs:
-        defer_job(session, job)
-    session.commit()
+    with runtime.engine.begin() as conn:
+        stored = store_trigger(conn, route=key.route, event=event, dedup_key=dedup_key,
+                               classification=classify_event(key.classification, event), now=now)
+    runtime.dispatcher.dispatch_all(list(stored.jobs))
     return AcceptedEvent(dedup_key, stored.incident_id)
 
 
-def accept_batch(session: Session, runtime: Runtime, key: IntegrationKey, events: list[InboundEvent]) -> list[str]:
+def accept_batch(runtime: Runtime, key: IntakeKey, events: list[InboundEvent]) -> list[str]:
     """Store a batch of events all or nothing, in order; returns their dedup keys after commit. A batch
     of triggers takes the bulk path; one with acknowledge or resolve events applies them one by one."""
     check_rate(runtime.redis, str(key.id), key.rate_limit or runtime.settings.default_rate_limit, events=len(events))
-    service = session.get(Service, key.service_id)
-    assert service is not None
     now = utc_now()
-    route = service_route(session, service)
-    policy = classification_policy(session)
     keys = [event.dedup_key or uuid.uuid4().hex for event in events]
+    classifications = [classify_event(key.classification, event) for event in events]
     if all(event.action == "trigger" for event in events):
-        stored = store_trigger_batch(session.connection(), route=route, events=events, dedup_keys=keys,
-                                     classifications=[classify_event(policy, event) for event in events], now=now)
-        jobs = list(stored.jobs)
-    else:
-        jobs = []
-        for event, dedup_key in zip(events, keys):
+        with runtime.engine.begin() as conn:
+            stored = store_trigger_batch(conn, route=key.route, events=events, dedup_keys=keys,
+                                         classifications=classifications, now=now)
+        runtime.dispatcher.dispatch_all(list(stored.jobs))
+        return keys
+    with runtime.session() as session:
+        jobs: list[PendingJob] = []
+        for event, dedup_key, classification in zip(events, keys, classifications):
             if event.action == "trigger":
-                jobs += store_trigger(session.connection(), route=route, event=event, dedup_key=dedup_key,
-                                      classification=classify_event(policy, event), now=now).jobs
+                jobs += store_trigger(session.connection(), route=key.route, event=event, dedup_key=dedup_key,
+                                      classification=classification, now=now).jobs
             else:
-                apply_status_event(session, service_id=service.id, event=event, dedup_key=dedup_key, now=now)
-    for job in jobs:
-        defer_job(session, job)
-    session.commit()
+                apply_status_event(session, service_id=key.service_id, event=event, dedup_key=dedup_key, now=now)
+        for job in jobs:
+            defer_job(session, job)
+        session.commit()
     return keys
 
 

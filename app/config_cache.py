@@ -34,8 +34,7 @@ M = TypeVar("M", bound=SQLModel)
 _caches: "weakref.WeakKeyDictionary[Engine, dict[Hashable, tuple[float, Any]]]" = weakref.WeakKeyDictionary()
 
 
-def _cache_of(session: Session) -> dict[Hashable, tuple[float, Any]]:
-    engine = session.get_bind()
+def _cache_of(engine: Any) -> dict[Hashable, tuple[float, Any]]:
     assert isinstance(engine, Engine)
     cache = _caches.get(engine)
     if cache is None:
@@ -45,7 +44,12 @@ def _cache_of(session: Session) -> dict[Hashable, tuple[float, Any]]:
 
 def cached(session: Session, key: Hashable, load: Callable[[], T], *, now: float | None = None) -> T:
     """The value cached under `key` for this session's database, or `load()` (then cached for the TTL)."""
-    cache = _cache_of(session)
+    return cached_in(session.get_bind(), key, load, now=now)
+
+
+def cached_in(engine: Any, key: Hashable, load: Callable[[], T], *, now: float | None = None) -> T:
+    """`cached` for a database named by its engine (a plain value for a path that opens no session)."""
+    cache = _cache_of(engine)
     current = time.monotonic() if now is None else now
     hit = cache.get(key, (0.0, _MISSING))
     if hit[0] > current:

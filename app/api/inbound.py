@@ -14,7 +14,7 @@ from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.alerts_in import AcceptedEvent, accept_batch, accept_event, find_key
-from app.api.context import db, runtime
+from app.api.context import runtime
 from app.errors import KlaxonError, NotFound, PayloadTooLarge, RateLimited
 from integrations.inbound import (InvalidEvent, parse_alertmanager, parse_generic, parse_generic_batch, parse_grafana,
                                   parse_pagerduty)
@@ -49,10 +49,10 @@ def pagerduty_enqueue() -> Any:
         if not isinstance(body, dict):
             raise InvalidEvent("Event object is invalid", ["the event must be a JSON object"])
         routing_key, event = parse_pagerduty(body)
-        key = find_key(db(), routing_key)
+        key = find_key(runtime(), routing_key)
         if key is None:
             raise InvalidEvent("Event object is invalid", ["Invalid routing key"])
-        accepted = accept_event(db(), runtime(), key, event)
+        accepted = accept_event(runtime(), key, event)
     except InvalidEvent as error:
         return jsonify({"status": "invalid event", "message": str(error), "errors": error.errors}), 400
     except RateLimited as error:
@@ -69,11 +69,11 @@ def _webhook(parse: Callable[[dict[str, Any]], InboundEvent], key_text: str) -> 
         body = _read_json()
         if not isinstance(body, dict):
             raise InvalidEvent("the body must be a JSON object")
-        key = find_key(db(), key_text)
+        key = find_key(runtime(), key_text)
         if key is None:
             raise NotFound("unknown integration key")
         event = parse(body)
-        accepted: AcceptedEvent = accept_event(db(), runtime(), key, event)
+        accepted: AcceptedEvent = accept_event(runtime(), key, event)
     except InvalidEvent as error:
         return jsonify({"error": str(error), "detail": {"errors": error.errors}}), 400
     except KlaxonError:
@@ -104,11 +104,11 @@ def generic_batch(key: str) -> Any:
     """Up to 1,000 generic events in one request, all or nothing (CONTRACT section 8)."""
     try:
         body = _read_json()
-        found = find_key(db(), key)
+        found = find_key(runtime(), key)
         if found is None:
             raise NotFound("unknown integration key")
         events = parse_generic_batch(body)
-        dedup_keys = accept_batch(db(), runtime(), found, events)
+        dedup_keys = accept_batch(runtime(), found, events)
     except InvalidEvent as error:
         return jsonify({"error": str(error), "detail": {"errors": error.errors}}), 400
     return jsonify({"accepted": len(dedup_keys), "dedup_keys": dedup_keys}), 202
