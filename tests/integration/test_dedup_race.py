@@ -93,3 +93,38 @@ def test_a_trigger_during_a_resolve_opens_a_new_incident_never_joins_the_resolvi
         by_incident = {i.id: (i.status, [a.dedup_key for a in session.exec(select(Alert).where(Alert.incident_id == i.id))])
                        for i in session.exec(select(Incident).order_by(Incident.id))}
     assert by_incident == {1: ("resolved", ["flap"]), 2: ("triggered", ["flap"])}
+
+
+def test_a_trigger_racing_an_open_of_the_same_key_joins_that_incident(runtime: Any, flask_app: Any) -> None:
+    """The test opens an incident through the intake's own store and holds its transaction open while a
+    trigger with the same dedup key comes in; on PostgreSQL it commits once the trigger is seen waiting
+    on the unique index. The open was hidden from the trigger's statement snapshot (the one-statement
+    store finds nothing and falls back to the statement-by-statement path): the alert must join that
+    incident, never open a second one nor be lost."""
+    from app.alerts_in import find_key
+    from app.classifier import classify_event
+    from app.clock import utc_now
+    from app.ingest.store import store_trigger
+    from integrations.inbound import parse_pagerduty
+    from tests.support.config import CHECKOUT_KEY
+
+    apply_test_config(runtime)
+    key = find_key(runtime, CHECKOUT_KEY)
+    assert key is not None
+    _routing_key, event = parse_pagerduty(pd_trigger(dedup_key="race"))
+    answers: list[int] = []
+    with runtime.engine.connect() as opener:
+        with opener.begin():
+            store_trigger(opener, route=key.route, event=event, dedup_key="race",
+                          classification=classify_event(key.classification, event), now=utc_now())
+            trigger = threading.Thread(target=lambda: answers.append(
+                flask_app.test_client().post("/v2/enqueue", json=pd_trigger(dedup_key="race")).status_code))
+            trigger.start()
+            if runtime.engine.dialect.name == "postgresql":
+                wait_for_lock_waits(runtime)
+    trigger.join(timeout=30)
+    assert answers == [202]
+    with runtime.session() as session:
+        incidents = session.exec(select(Incident)).all()
+        assert [(i.dedup_key, i.status) for i in incidents] == [("race", "triggered")]
+        assert session.exec(select(func.count()).select_from(Alert).where(Alert.incident_id == incidents[0].id)).one() == 2
