@@ -71,9 +71,11 @@ def _mark_skipped(session: Session, incident_id: int, name: str) -> bool:
     """Record that no channel is opened without Slack: one statement for a new incident."""
     values = dict(channel_status="skipped", channel_name=name, channel_error="Slack is not configured")
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # RETURNING, not rowcount: SQLAlchemy 2.1 gives -1 for an INSERT's rowcount on PostgreSQL.
     created = session.execute(dialect.insert(SlackIncident).values(incident_id=incident_id, **values)
-                              .on_conflict_do_nothing(index_elements=["incident_id"]))
-    if created.rowcount == 1:  # type: ignore[attr-defined]
+                              .on_conflict_do_nothing(index_elements=["incident_id"])
+                              .returning(SlackIncident.incident_id)).first()
+    if created is not None:
         return True
     asked = session.execute(update(SlackIncident).where(
         col(SlackIncident.incident_id) == incident_id, col(SlackIncident.channel_status).is_(None)).values(**values))

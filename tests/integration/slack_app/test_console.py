@@ -48,3 +48,19 @@ def test_console_gets_the_service_channel_post_and_slack_is_never_called(
     assert sync_incident(incident_id) == "skipped: Slack is not configured"
     assert tell_user("D1", "UALICE", "hello") == "skipped: Slack is not configured"
     assert slack_api.attempts == []
+
+
+def test_console_mode_records_the_skipped_channel_once_and_says_it_did(runtime: Any, client: Any) -> None:
+    """The first request for a major incident's channel in console mode writes the `skipped` row and
+    says so (True); a second says it did nothing (False). On PostgreSQL the INSERT's rowcount is -1 with
+    SQLAlchemy 2.1, which used to send every first request down the UPDATE path and answer False."""
+    from app.models import Incident
+    from app.slack_incident_channel import request_incident_channel
+
+    incident_id = trigger(client, severity="warning")  # not major: no channel requested yet
+    with runtime.session() as session:
+        found = session.get(Incident, incident_id)
+        assert found is not None and session.get(SlackIncident, incident_id) is None
+        assert request_incident_channel(session, found) is True
+        assert request_incident_channel(session, found) is False
+        session.commit()
