@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.change_feed import subscribe
+from app.config_cache import get_row
 from app.escalation import paging
 from app.models import Incident, Notification, Service, SlackIncident, SlackMessage, SlackTimelinePost, TimelineEntry
 from app.pages import build_page
@@ -80,7 +81,7 @@ def defer_once(session: Session, job: PendingJob) -> None:
 
 
 def _post_to_service_channel(session: Session, incident: Incident, now: datetime) -> None:
-    service = session.get(Service, incident.service_id)
+    service = get_row(session, Service, incident.service_id)  # configuration: from the cache, no query
     if service is None or not service.slack_channel:
         return
     paging.add_notification(session, incident, step_key=SERVICE_CHANNEL_STEP, level=0,

@@ -50,11 +50,12 @@ def escalate(incident_id: int, token: str, step: int) -> str:
 
 
 def run_first_steps() -> dict[str, int]:
-    """The coalesced wake-up an intake sends for the incidents it opened: run every due step."""
-    return run_due_steps(FIRST_STEPS_WAKE)
+    """The coalesced wake-up an intake sends for the incidents it opened: run every due step (ack
+    timeouts have timed wake-ups of their own, so this one does not look for them)."""
+    return run_due_steps(FIRST_STEPS_WAKE, timeouts=False)
 
 
-def run_due_steps(wake: str | None = None) -> dict[str, int]:
+def run_due_steps(wake: str | None = None, *, timeouts: bool = True) -> dict[str, int]:
     """Run every escalation step that is due, a batch per transaction (app.escalation.due_steps); then
     the ack timeouts that are due, one by one. One wake-up serves any number of incidents."""
     runtime = get_runtime()
@@ -63,12 +64,17 @@ def run_due_steps(wake: str | None = None) -> dict[str, int]:
     outcomes: dict[str, int] = {}
     while _run_step_batch(runtime, outcomes) >= due_steps.BATCH_SIZE:
         pass
-    with runtime.session(reading=True) as session:
-        timeouts = engine.due_incidents(session, utc_now(), statuses=("acknowledged",))
-    for incident_id, token, step in timeouts:
-        _count(outcomes, _run_logged(lambda: escalate(incident_id, token, step), incident_id))
+    if timeouts:
+        _run_ack_timeouts(outcomes)
     _rearm(lambda session: engine.next_step_at(session, utc_now(), REARM_HORIZON), due_steps_wakeup)
     return outcomes
+
+
+def _run_ack_timeouts(outcomes: dict[str, int]) -> None:
+    with get_runtime().session(reading=True) as session:
+        due = engine.due_incidents(session, utc_now(), statuses=("acknowledged",))
+    for incident_id, token, step in due:
+        _count(outcomes, _run_logged(lambda: escalate(incident_id, token, step), incident_id))
 
 
 def _run_step_batch(runtime: Any, outcomes: dict[str, int]) -> int:
