@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
@@ -15,6 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from app.factory import create_app
 from app.runtime import Runtime
 from app.settings import Settings
+from app.worker_command import worker_command
 
 
 def _runtime() -> Runtime:
@@ -143,12 +143,7 @@ def web_command(workers: int | None, threads: int | None) -> None:
     os.execvp(sys.executable, [sys.executable, "-m", *args])
 
 
-@main.command("worker")
-@click.option("--burst", is_flag=True, help="Process what is queued and due, then exit (for tests).")
-def worker_command(burst: bool) -> None:
-    """Run the RQ workers (escalation, one per channel), the RQ scheduler and the sweeper as threads of one process."""
-    # app never imports workers (STYLE.md); the command finds it by name.
-    importlib.import_module("workers.process").run(Settings.from_env(), burst=burst)
+main.add_command(worker_command)  # `klaxon worker` itself starts through app.command, without this module
 
 
 @main.group("db")
