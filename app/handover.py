@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from app.config_cache import get_row
 from app.escalation.paging import insert_pages, notification_values
 from app.models import Incident, IncidentTrigger, Notification, Service, TimelineEntry
 from app.timeline import SYSTEM, record
@@ -79,5 +80,5 @@ def _handovers(session: Session, incident: Incident) -> int:
 
 
 def _name(session: Session, service_id: str) -> str:
-    service = session.get(Service, service_id)
+    service = get_row(session, Service, service_id)
     return service.name if service else service_id

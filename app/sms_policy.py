@@ -10,8 +10,9 @@ Throttling: GoAlert's per-contact-method limits for alert texts (5 per 15 minute
 per 3 hours; target/goalert engine/message/ratelimit.go), counted from the outbox in the database, so
 every worker sees the same count. Workers take turns per phone (`app.database.take_turns`): each
 decides, and holds back or claims, after the one before it has committed, so two workers with texts
-to one phone never both send (one over a limit) nor both wait for each other. GoAlert holds a throttled message back; a pager must not, so a page over the limit falls
-through to the person's next channel now (`fail_and_fall_through` brings a call scheduled for later
+to one phone never both send (one over a limit) nor both wait for each other. GoAlert holds a
+throttled message back; a pager must not, so a page over the limit falls through to the person's
+next channel now (`fail_and_fall_through` brings a call scheduled for later
 forward) and the timeline says so. A SEV1 with no other channel left is texted anyway.
 
 Only real SMS is shaped (a notifier that can `send_bundle`); the console outbox on a laptop is not.
