@@ -8,6 +8,7 @@ from flask import Flask
 
 from app.api.context import close_session
 from app.api.errors import register_error_handlers
+from app.api.unread_body import DrainUnreadBody
 from app.runtime import Runtime
 from app.settings import Settings
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for blueprint in (inbound.bp, incidents.bp, health.bp, openapi.bp, web.bp):
         app.register_blueprint(blueprint)
     _register_optional(app)
+    app.wsgi_app = DrainUnreadBody(app.wsgi_app, MAX_BODY)  # type: ignore[method-assign]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app
 
