@@ -8,10 +8,12 @@ keep working while the internals change.
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -195,6 +197,18 @@ def klaxon_stack(kind: str, config: str, *, extra_env: dict[str, str] | None = N
             yield Klaxon(kind, url, server, processes, token)
         finally:
             processes.stop_all()
+            keep_logs(Path(folder))
+
+
+def keep_logs(folder: Path) -> None:
+    """Copy the processes' logs to $KLAXON_BENCH_LOGS/<run>/ when that is set (they are deleted with the run)."""
+    target = os.environ.get("KLAXON_BENCH_LOGS")
+    if not target:
+        return
+    run = Path(target) / time.strftime("%Y%m%dT%H%M%S")
+    run.mkdir(parents=True, exist_ok=True)
+    for log in folder.glob("*.log"):
+        shutil.copy(log, run / log.name)
 
 
 def config_admin(config: str) -> str:
