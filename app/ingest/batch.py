@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from app.classifier import Classification
-from app.ingest.store import (ALERT, FIRST_STEPS, INCIDENT, TIMELINE, ServiceRoute, alert_values, arm_triggers, incident_values,
-                              insert_incidents, timeline_values)
+from app.ingest.many_rows import insert_many
+from app.ingest.store import (ALERT, DEDUP_INDEX, FIRST_STEPS, INCIDENT, TIMELINE, ServiceRoute, alert_values,
+                              arm_triggers, incident_values, timeline_values)
 from app.queueing import PendingJob
 from integrations.inbound.event import InboundEvent
 
@@ -42,8 +43,8 @@ def store_trigger_batch(conn: Connection, *, route: ServiceRoute, events: list[I
     waiting = sorted(first)
     while waiting:
         rows = [incident_values(route, events[first[k]], k, classifications[first[k]], now) for k in waiting]
-        inserted = conn.execute(insert_incidents(conn, rows).returning(
-            INCIDENT.c.id, INCIDENT.c.open_dedup_key, INCIDENT.c.escalation_token)).all()
+        inserted = insert_many(conn, INCIDENT, rows, skip_conflicts_on=DEDUP_INDEX,
+                               returning=("id", "open_dedup_key", "escalation_token"))
         opened.update({key: (int(i), token) for i, key, token in inserted})
         rest = [k for k in waiting if k not in opened]
         incident_of.update(_open_ids(conn, route.service_id, rest))
@@ -71,8 +72,8 @@ def _store_rows(conn: Connection, route: ServiceRoute, events: list[InboundEvent
                 incident_of: dict[str, int], new_keys: set[str], first: dict[str, int],
                 classifications: list[Classification], now: datetime) -> None:
     """The alerts, and the timeline: "triggered" for each new incident, "alert attached" for the rest."""
-    conn.execute(ALERT.insert(), [alert_values(route.service_id, incident_of[key], event, key, now)
-                                  for event, key in zip(events, dedup_keys)])
+    insert_many(conn, ALERT, [alert_values(route.service_id, incident_of[key], event, key, now)
+                              for event, key in zip(events, dedup_keys)])
     lines = []
     for index, (event, key) in enumerate(zip(events, dedup_keys)):
         actor = f"integration:{event.integration}"
@@ -81,4 +82,4 @@ def _store_rows(conn: Connection, route: ServiceRoute, events: list[InboundEvent
             lines.append(timeline_values(incident_of[key], "triggered", actor, f"{found.severity} ({found.reason})", now))
         else:
             lines.append(timeline_values(incident_of[key], "alert", actor, f"alert attached: {event.summary[:200]}", now))
-    conn.execute(TIMELINE.insert(), lines)
+    insert_many(conn, TIMELINE, lines)

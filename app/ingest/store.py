@@ -130,17 +130,11 @@ def incident_values(route: ServiceRoute, event: InboundEvent, dedup_key: str, cl
     )
 
 
-def insert_incidents(conn: Connection, rows: list[dict[str, Any]]) -> Any:
-    """INSERT of new incidents that skips every (service, dedup key) already open (the unique index)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(INCIDENT).values(rows).on_conflict_do_nothing(index_elements=_DEDUP_INDEX)
-
-
-_DEDUP_INDEX = ["service_id", "open_dedup_key"]
+DEDUP_INDEX = ("service_id", "open_dedup_key")  # unique: at most one open incident per dedup key
 _ARM = TRIGGER.insert().returning(TRIGGER.c.id, TRIGGER.c.due_at, sort_by_parameter_order=True)
 # Built once, values bound at execution, so SQLAlchemy compiles each statement once per process.
 _OPEN_ONE = {postgres: (postgresql if postgres else sqlite).insert(INCIDENT)
-             .on_conflict_do_nothing(index_elements=_DEDUP_INDEX).returning(INCIDENT.c.id)
+             .on_conflict_do_nothing(index_elements=DEDUP_INDEX).returning(INCIDENT.c.id)
              for postgres in (False, True)}
 
 

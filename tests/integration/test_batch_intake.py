@@ -88,3 +88,35 @@ def test_acknowledge_and_resolve_in_a_batch_apply_in_order(runtime: Any, client:
         statuses = [i.status for i in session.exec(select(Incident).order_by(col(Incident.id))).all()]
     assert statuses == ["resolved", "triggered"]
     assert count(runtime, Alert) == 3
+
+
+def test_a_batch_stores_the_same_rows_as_one_event_at_a_time(runtime: Any, client: Any) -> None:
+    """The batch's bulk insert (PostgreSQL: one array per column) keeps every column as the single
+    intake does: text, JSON (labels, details, links, the policy's ladder) and aware timestamps."""
+    apply_test_config(runtime)
+    event = {"summary": "disk full on db-1", "severity": "critical", "source": "db-1",
+             "labels": {"env": "prod", "team": "storage"}, "details": {"used": 99.5, "mounts": ["/", "/var"]},
+             "links": [{"href": "https://grafana.example/d/1", "text": "dashboard"}]}
+    assert client.post(f"/integrations/generic/{CHECKOUT_KEY}", json=event | {"dedup_key": "one"}).status_code == 202
+    assert client.post(BATCH, json={"events": [event | {"dedup_key": "many"}]}).status_code == 202
+
+    def stored(model: Any, key_column: Any, key: str, skip: set[str]) -> dict[str, Any]:
+        with runtime.session() as session:
+            row = session.exec(select(model).where(key_column == key)).one()
+            return {name: value for name, value in row.model_dump().items() if name not in skip}
+
+    one_incident = stored(Incident, Incident.dedup_key, "one", {"id", "dedup_key", "open_dedup_key", "escalation_token",
+                                                                "created_at", "next_escalation_at"})
+    many_incident = stored(Incident, Incident.dedup_key, "many", {"id", "dedup_key", "open_dedup_key",
+                                                                  "escalation_token", "created_at", "next_escalation_at"})
+    assert one_incident == many_incident
+    assert one_incident["ladder"] is not None and one_incident["details"]["labels"] == event["labels"]
+    one_alert = stored(Alert, Alert.dedup_key, "one", {"id", "incident_id", "dedup_key", "received_at"})
+    assert one_alert == stored(Alert, Alert.dedup_key, "many", {"id", "incident_id", "dedup_key", "received_at"})
+    assert one_alert["details"] == event["details"] and one_alert["links"] == event["links"]
+    with runtime.session() as session:
+        for incident in session.exec(select(Incident)).all():
+            assert incident.created_at.tzinfo is not None and incident.next_escalation_at == incident.created_at
+        lines = session.exec(select(TimelineEntry.kind, TimelineEntry.actor, TimelineEntry.detail)
+                             .order_by(col(TimelineEntry.id))).all()
+    assert lines[0] == lines[1]
