@@ -11,9 +11,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import DateTime, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
+
+from app.sqlite_writers import BUSY_TIMEOUT_SECONDS, QueuedWriterConnection
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -66,17 +68,25 @@ def make_engine(database_url: str) -> Engine:
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
     if database_url.startswith("sqlite"):
-        engine = create_engine(database_url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(database_url, connect_args={
+            "timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False, "factory": QueuedWriterConnection})
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take control so that every writing
         # transaction starts with BEGIN IMMEDIATE and writers queue on the lock instead of failing to
-        # upgrade. Readers (an engine from `read_only`) begin deferred and never wait on a writer (WAL).
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(
-            "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"))
+        # upgrade (app/sqlite_writers.py). Readers (an engine from `read_only`) begin deferred and
+        # never wait on a writer (WAL).
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     # No pre-ping (a round trip per checkout): after a server restart the first statement fails,
     # SQLAlchemy then invalidates the whole pool, and the next checkout connects afresh.
     return create_engine(database_url, pool_size=10, max_overflow=20)
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.connection.dbapi_connection.begin_writing()  # type: ignore[union-attr]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -85,7 +95,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
     cursor.close()
 
 
