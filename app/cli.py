@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -128,19 +129,29 @@ ACCESS_LOG_FORMAT = '%(addr)s [%(time)s] "%(method)s %(path)s %(protocol)s" %(st
 
 
 @main.command("web")
-@click.option("--workers", type=int, default=None, help="Worker processes (default: one per core, at most 4).")
+@click.option("--workers", type=int, default=None,
+              help="Worker processes (default: one per core, at most 4; one on SQLite).")
 @click.option("--threads", type=int, default=None, help="Request threads per worker (default 8).")
 def web_command(workers: int | None, threads: int | None) -> None:
     """Serve the web app with granian's WSGI server (chosen by bench/wsgi_servers.py)."""
-    settings = Settings.from_env()
+    args = granian_args(Settings.from_env(), workers, threads, os.environ)
+    os.execvp(sys.executable, [sys.executable, "-m", *args])
+
+
+def granian_args(settings: Settings, workers: int | None, threads: int | None,
+                 environ: Mapping[str, str]) -> list[str]:
+    """granian's command line for `klaxon web`."""
     # A request is CPU-bound Python: a process per core. Threads cover the database round trips and
     # keep monitoring tools' keep-alive connections open; granian's Rust front end holds idle ones.
-    count = workers or int(os.environ.get("WEB_CONCURRENCY", min(4, os.cpu_count() or 1)))
-    per_worker = threads or int(os.environ.get("WEB_THREADS", 8))
-    args = ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", str(settings.port),
+    # SQLite takes one writer at a time: a second process adds no throughput, only writers that meet
+    # in SQLite's sleeping busy handler instead of the process's own queue (app/sqlite_writers.py);
+    # bench/ingest.py: p99 221 ms with two processes, 18 ms with one, at the same rate.
+    cores = 1 if settings.database_url.startswith("sqlite") else min(4, os.cpu_count() or 1)
+    count = workers or int(environ.get("WEB_CONCURRENCY", cores))
+    per_worker = threads or int(environ.get("WEB_THREADS", 8))
+    return ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", str(settings.port),
             "--workers", str(count), "--blocking-threads", str(per_worker), "--respawn-failed-workers",
             "--workers-kill-timeout", "20", "--access-log", "--access-log-fmt", ACCESS_LOG_FORMAT, "wsgi:app"]
-    os.execvp(sys.executable, [sys.executable, "-m", *args])
 
 
 main.add_command(worker_command)  # `klaxon worker` itself starts through app.command, without this module
