@@ -15,7 +15,7 @@ import requests
 from sqlmodel import col, select
 
 from app.models import Notification
-from tests.support.config import apply_test_config, make_token
+from tests.support.config import apply_test_config, make_token, one_responder_config
 from tests.support.processes import KlaxonProcesses
 
 pytestmark = pytest.mark.e2e
@@ -24,19 +24,7 @@ KEY = "f" * 32
 ALERTS = 200
 RATE = 20.0
 POLLERS = 24
-CONFIG = f"""
-users:
-  - {{id: rita, name: Rita, phone: "+14155550199", notify: [{{channel: sms, after: 0s}}]}}
-escalation_policies:
-  - id: one
-    levels:
-      - {{targets: [user:rita], escalate_after: 30m}}
-services:
-  - id: storm
-    name: Storm
-    escalation_policy: one
-    integration_keys: [{{name: main, key: "{KEY}"}}]
-"""
+CONFIG = one_responder_config(KEY, "storm")
 
 
 class Load:

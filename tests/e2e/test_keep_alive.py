@@ -16,25 +16,13 @@ from typing import Any
 
 import pytest
 
-from tests.support.config import apply_test_config, make_token
+from tests.support.config import apply_test_config, make_token, one_responder_config
 from tests.support.processes import KlaxonProcesses
 
 pytestmark = pytest.mark.e2e
 
 KEY = "k" * 32
-CONFIG = f"""
-users:
-  - {{id: rita, name: Rita, phone: "+14155550199", notify: [{{channel: sms, after: 0s}}]}}
-escalation_policies:
-  - id: one
-    levels:
-      - {{targets: [user:rita], escalate_after: 30m}}
-services:
-  - id: web
-    name: Web
-    escalation_policy: one
-    integration_keys: [{{name: main, key: "{KEY}"}}]
-"""
+CONFIG = one_responder_config(KEY, "web")
 
 
 def read_response(connection: socket.socket) -> tuple[int, bytes]:

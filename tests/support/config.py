@@ -61,6 +61,23 @@ classification:
 """
 
 
+def one_responder_config(key: str, service: str) -> str:
+    """A service whose policy pages one responder, Rita, by one SMS at once."""
+    return f"""
+users:
+  - {{id: rita, name: Rita, phone: "+14155550199", notify: [{{channel: sms, after: 0s}}]}}
+escalation_policies:
+  - id: one
+    levels:
+      - {{targets: [user:rita], escalate_after: 30m}}
+services:
+  - id: {service}
+    name: {service.title()}
+    escalation_policy: one
+    integration_keys: [{{name: main, key: "{key}"}}]
+"""
+
+
 def apply_test_config(runtime: Any, text: str = TEST_CONFIG) -> None:
     """Apply `text` to the runtime's database."""
     with runtime.session() as session:
