@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -86,6 +87,7 @@ def alertmanager(webhook_url: str | None = None) -> Iterator[Running]:
             _wait_ready(base, process, Path(folder) / "alertmanager.log")
             yield Running(base, process.pid)
         finally:
+            process.send_signal(signal.SIGCONT)  # a benchmark may have paused it (bench/wrk.py)
             process.terminate()
             try:
                 process.wait(timeout=10)

@@ -69,7 +69,8 @@ def main() -> None:
         warmups: dict[str, Load] = {}
         with am.alertmanager() as running:  # stopped before the read-back, so it takes no CPU from it
             targets = [Target("Alertmanager", f"{running.url}/api/v2/alerts", "alertmanager",
-                              connections=args.connections, batch=args.batch, pool=args.pool, cpu=running.cpu)]
+                              connections=args.connections, batch=args.batch, pool=args.pool, cpu=running.cpu,
+                              pause_pid=running.pid)]
             if available:
                 targets.insert(0, Target("Klaxon", f"{klaxon.base_url}/integrations/generic/{KEY}/batch",
                                          "generic_batch", KEY, args.connections, args.batch, args.pool,

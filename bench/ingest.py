@@ -146,7 +146,7 @@ def main() -> None:
             if not args.only:
                 running = reference.enter_context(am.alertmanager())
                 targets.append(Target(AM, f"{running.url}/api/v2/alerts", "alertmanager", connections=args.connections,
-                                      pool=args.pool, cpu=running.cpu))
+                                      pool=args.pool, cpu=running.cpu, pause_pid=running.pid))
             loads, paced = timed_rounds(targets, args, warmups)
         print_figures(loads, paced)
         print_ratios(loads, paced)
