@@ -77,3 +77,14 @@ def test_non_numeric_timestamp_fails() -> None:
 def test_no_signing_secret_rejects_everything() -> None:
     ts = str(int(NOW))
     assert reason(headers(ts, sign(BODY, ts, secret="")), secret="") == "not_configured"
+
+
+def test_a_signature_that_is_not_ascii_fails_cleanly() -> None:
+    ts = str(int(NOW))
+    assert reason(headers(ts, sign(BODY, ts)[:-1] + "é")) == "bad_signature"
+
+
+def test_the_signature_slack_would_send_matches_slacks_documented_recipe() -> None:
+    from integrations.slack.signature import slack_signature
+
+    assert slack_signature(SECRET, "1531420618", BODY) == sign(BODY, "1531420618")
