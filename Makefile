@@ -20,6 +20,7 @@ services:
 	@bash .ci/ensure-services
 
 lint: $(STAMP)
+	$(BIN)/ruff check --quiet
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)

@@ -8,7 +8,6 @@ Create Date: 2026-11-22 21:44:31.131555
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 import app.database

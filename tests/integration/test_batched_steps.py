@@ -89,7 +89,7 @@ def test_a_bad_row_falls_back_to_single_steps_and_the_rest_still_page(worker_run
     assert set(steps.values()) == {1}
     assert postponed is not None and postponed.next_escalation_at is not None
     assert postponed.next_escalation_at - utc_now() > FAILED_STEP_RETRY - timedelta(seconds=10)
-    assert errors == [f"escalation step 0 failed (TypeError: 'int' object is not iterable); trying again in 60s"]
+    assert errors == ["escalation step 0 failed (TypeError: 'int' object is not iterable); trying again in 60s"]
     caplog.clear()
     assert jobs.run_due_steps() == {}, "postponed: the next wake-up neither runs it nor falls back"
     assert "failed" not in caplog.text
