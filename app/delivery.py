@@ -21,6 +21,8 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
 
+from app.escalation.step_keys import kind_of
+from app import recipients
 from app.channels import provider_name
 from app.database import aware_utc
 from app.escalation import paging
@@ -188,7 +190,7 @@ def _claim(session: Session, notification_id: int, now: datetime, public_url: st
         return None
     page = for_row(build_page(session, incident, public_url=public_url, step_key=row.step_key), row)
     return Claimed(notification_id, row.channel, page, build_recipient(session, row), row.incident_id,
-                   row.recipient.split(":", 1)[1])
+                   recipients.target(row.recipient))
 
 
 def texts_turned_off(session: Session, rows: list[Notification]) -> set[int]:
@@ -205,7 +207,7 @@ def no_longer_wanted(row: Notification, incident: Incident) -> bool:
     """A ladder page waits only while unacknowledged; any page stops once the incident is resolved."""
     if incident.status == "resolved":
         return True
-    return row.step_key.startswith("esc:") and incident.status != "triggered"
+    return kind_of(row.step_key).stops_at_acknowledgement and incident.status != "triggered"
 
 
 # Marking sent: `sending` -> `sent`, sent together for a batch of rows.
@@ -247,15 +249,15 @@ def _record_failure(session_factory: Callable[[], Session], notification_id: int
             return "skipped"
         if transient and row.attempts < MAX_ATTEMPTS:
             delay = retry_delay(row.attempts, getattr(error, "retry_after", None))
-            row.status, row.due_at, row.error = "pending", now + delay, _describe(error, code)
+            row.status, row.due_at, row.error = "pending", now + delay, describe_failure(error, code)
             session.add(row)
             record(session, incident_id=row.incident_id, kind="delivery_retry", actor=SYSTEM, at=now,
-                   detail=f"{row.channel} page to {row.recipient.split(':', 1)[1]} failed ({_describe(error, code)}); "
+                   detail=f"{row.channel} page to {recipients.target(row.recipient)} failed ({describe_failure(error, code)}); "
                           f"retry {row.attempts + 1} in {int(delay.total_seconds())}s")
             defer_job(session, PendingJob(delivery_queue(row.channel), DELIVER_JOB, (row.id,), row.due_at))
             session.commit()
             return "retry"
-        fail_and_fall_through(session, row, now, _describe(error, code), code)
+        fail_and_fall_through(session, row, now, describe_failure(error, code), code)
         session.commit()
         return "failed"
 
@@ -264,7 +266,7 @@ def fail_and_fall_through(session: Session, row: Notification, now: datetime, re
     """Fail the row and page the same person on their next untried channel, now."""
     row.status, row.error = "failed", reason
     session.add(row)
-    target = row.recipient.split(":", 1)[1]
+    target = recipients.target(row.recipient)
     record(session, incident_id=row.incident_id, kind="delivery_failed", actor=SYSTEM, at=now,
            detail=f"{row.channel} {'notice' if row.notice else 'page'} to {target} failed permanently: {reason}")
     if not row.user_id or row.notice:  # a notice is told once, on one channel: it is not a page to chase
@@ -304,7 +306,8 @@ def next_channel(session: Session, row: Notification, user: User) -> tuple[str |
     return fallback_channel(rules_from_stored(user.notify), skip), waiting
 
 
-def _describe(error: Exception, code: str | None) -> str:
+def describe_failure(error: Exception, code: str | None) -> str:
+    """A provider's error as the timeline and the outbox row show it."""
     return f"{error} (code {code})" if code else str(error)
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app import recipients
 from app.delivery import Claimed, no_longer_wanted, texts_turned_off, worker_id
 from app.models import Incident, Notification
 from app.pages import build_pages, build_recipient, for_row
@@ -51,5 +52,5 @@ def claim_due(session: Session, channel: str, now: datetime, *, public_url: str,
                             attempts=Notification.attempts + 1))  # type: ignore[operator]
     pages = build_pages(session, [(incident, row.step_key) for row, incident in wanted], public_url=public_url)
     return [Claimed(row.id or 0, row.channel, for_row(page, row), build_recipient(session, row), row.incident_id,
-                    row.recipient.split(":", 1)[1])
+                    recipients.target(row.recipient))
             for (row, _incident), page in zip(wanted, pages)], per_row

@@ -17,6 +17,8 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from app.escalation import step_keys
+from app import recipients
 from app.config_cache import get_row
 from app.escalation.paging import insert_pages, notification_values
 from app.models import Incident, IncidentTrigger, Notification, Service, TimelineEntry
@@ -47,8 +49,8 @@ def tell_previous_responders(session: Session, incident: Incident, *, previous: 
         return told
     text = (f"Klaxon: incident #{incident.id} ({incident.title}) was handed over from {_name(session, previous)} "
             f"to {_name(session, incident.service_id)} by {actor}. You are no longer paged for it.")
-    key = f"handover:{_handovers(session, incident)}"
-    insert_pages(session, [{**notification_values(incident, step_key=key, level=0, recipient=f"user:{user}",
+    key = step_keys.handover(_handovers(session, incident))
+    insert_pages(session, [{**notification_values(incident, step_key=key, level=0, recipient=recipients.user(user),
                                                   user_id=user, channel=channel, due_at=now, now=now), "notice": text}
                            for user, channel in told.items()], now)
     record(session, incident_id=incident.id or 0, kind="handover_notice", actor=SYSTEM, at=now,

@@ -6,6 +6,8 @@ from dataclasses import replace
 
 from sqlmodel import Session, col, func, select
 
+from app import recipients
+from app.recipients import RecipientKind
 from app.clock import isoformat
 from app.config_cache import get_row
 from app.models import Alert, Incident, Notification, Service, User
@@ -75,8 +77,9 @@ def _page(incident: Incident, service: Service | None, latest: Alert | None, als
 
 def build_recipient(session: Session, notification: Notification) -> Recipient:
     """The address of a notification's recipient: a user's contact details or a Slack channel."""
-    if notification.recipient.startswith("slack:"):
-        return Recipient(user_id=None, slack_channel=notification.recipient.split(":", 1)[1])
+    kind, target = recipients.parse(notification.recipient)
+    if kind is RecipientKind.SLACK_CHANNEL:
+        return Recipient(user_id=None, slack_channel=target)
     user = get_row(session, User, notification.user_id) if notification.user_id else None
     if user is None:
         return Recipient(user_id=notification.user_id)

@@ -19,6 +19,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.escalation.step_keys import StepKind
+from app import recipients
 from app.escalation import paging
 from app.models import Incident, Notification, SlackIncident, User
 from app.pages import build_page
@@ -30,7 +32,7 @@ from integrations.slack import SlackNotifier, incident_channel_name
 log = logging.getLogger(__name__)
 
 SLACK_QUEUE = delivery_queue("slack")
-INCIDENT_CHANNEL_STEP = "incident-channel"  # the outbox step of the live message in the incident channel
+INCIDENT_CHANNEL_STEP = StepKind.INCIDENT_CHANNEL.value  # the outbox step of the live message in the incident channel
 CHANNEL_MAX_ATTEMPTS = 8
 STUCK_OPENING_AFTER = timedelta(minutes=2)
 
@@ -183,4 +185,4 @@ def _opened(session: Session, incident_id: int, name: str, channel_id: str, now:
            detail=f"opened Slack channel #{name} ({channel_id})")
     # The pinned summary is a snapshot; this page message is kept current and carries the timeline.
     paging.add_notification(session, incident, step_key=INCIDENT_CHANNEL_STEP, level=0,
-                            recipient=f"slack:{channel_id}", user_id=None, channel="slack", due_at=now, now=now)
+                            recipient=recipients.slack_channel(channel_id), user_id=None, channel="slack", due_at=now, now=now)

@@ -22,6 +22,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.escalation.step_keys import StepKind
+from app import recipients
 from app.change_feed import subscribe
 from app.config_cache import get_row
 from app.escalation import paging
@@ -41,7 +43,7 @@ from integrations.slack import SlackNotifier, fallback_text, page_blocks
 
 log = logging.getLogger(__name__)
 
-SERVICE_CHANNEL_STEP = "service-channel"  # every new incident, posted to its service's slack_channel
+SERVICE_CHANNEL_STEP = StepKind.SERVICE_CHANNEL.value  # every new incident, posted to its service's slack_channel
 MAJOR_SEVERITY = "SEV1"
 # Timeline kinds that change what a page message shows (status, severity, commander, service).
 DISPLAY_KINDS = frozenset({"acknowledged", "resolved", "severity", "commander", "ack_timeout", "reassigned"})
@@ -85,7 +87,7 @@ def _post_to_service_channel(session: Session, incident: Incident, now: datetime
     if service is None or not service.slack_channel:
         return
     paging.add_notification(session, incident, step_key=SERVICE_CHANNEL_STEP, level=0,
-                            recipient=f"slack:{service.slack_channel}", user_id=None, channel="slack",
+                            recipient=recipients.slack_channel(service.slack_channel), user_id=None, channel="slack",
                             due_at=now, now=now)
 
 

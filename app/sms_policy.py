@@ -27,16 +27,17 @@ from typing import Any, Callable
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app import recipients
 from app.channels import provider_name
 from app.database import take_turns
-from app.delivery import Claimed, fail_and_fall_through, next_channel, retry_delay, unexpected, worker_id
+from app.delivery import (Claimed, describe_failure, fail_and_fall_through, next_channel, retry_delay, unexpected,
+                          worker_id)
 from app.models import Incident, Notification, User
 from app.pages import build_page
 from app.phone_contacts import BUNDLED_PREFIX
 from app.queueing import DELIVER_JOB, PendingJob, defer_job, delivery_queue
 from app.timeline import SYSTEM, record
 from integrations.notifier import (
-    DeliveryError,
     DeliveryReceipt,
     Page,
     PermanentDeliveryError,
@@ -240,7 +241,7 @@ class BundleSender:
             session.commit()
 
     def _fall_through(self, session: Session, row: Notification, error: PermanentDeliveryError) -> None:
-        fail_and_fall_through(session, row, self._now, _describe(error), error.code)
+        fail_and_fall_through(session, row, self._now, describe_failure(error, error.code), error.code)
 
     def _mark_bundled(self, session: Session, row: Notification, receipt: DeliveryReceipt, carrier: int) -> None:
         row.status, row.sent_at, row.provider, row.error = "sent", self._now, self.provider, None
@@ -252,21 +253,17 @@ class BundleSender:
     def _retry_later(self, session: Session, row: Notification, error: TransientDeliveryError) -> None:
         # The bundle is retried as one: the companions wait as long as the claimed row does.
         delay = retry_delay(self._attempts, error.retry_after)
-        row.status, row.due_at, row.error = "pending", self._now + delay, _describe(error)
+        row.status, row.due_at, row.error = "pending", self._now + delay, describe_failure(error, error.code)
         row.attempts = max(0, row.attempts - 1)
         session.add(row)
         defer_job(session, PendingJob(delivery_queue("sms"), DELIVER_JOB, (row.id,), row.due_at))
         record(session, incident_id=row.incident_id, kind="delivery_retry", actor=SYSTEM, at=self._now,
-               detail=f"sms page to {_target(row)} failed ({_describe(error)}); retry in "
+               detail=f"sms page to {_target(row)} failed ({describe_failure(error, error.code)}); retry in "
                       f"{int(delay.total_seconds())}s with the text it is bundled in")
 
 
-def _describe(error: DeliveryError) -> str:
-    return f"{error} (code {error.code})" if error.code else str(error)
-
-
 def _target(row: Notification) -> str:
-    return row.recipient.split(":", 1)[1]
+    return recipients.target(row.recipient)
 
 
 def _duration(span: timedelta) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select
 
+from app.escalation import step_keys
 from app.change_feed import incident_changed
 from app.config_cache import get_row
 from app.database import aware_utc
@@ -56,7 +57,7 @@ def ladder_snapshot(policy: EscalationPolicy | None) -> dict[str, Any] | None:
 
 def step_key(incident: Incident, step: int) -> str:
     """The outbox key of a ladder step: unique per step and per start of the ladder."""
-    return f"esc:{step}" if incident.escalation_round == 0 else f"esc:{step}@{incident.escalation_round}"
+    return step_keys.ladder_step(step, incident.escalation_round)
 
 
 def start(session: Session, incident: Incident, now: datetime, *, restart: bool = False,
@@ -178,7 +179,7 @@ def escalate_now(session: Session, incident: Incident, *, actor: str, now: datet
     if plan_step(ladder, step, incident.severity, now) is None:
         return False
     # Past the end of the ladder the last level is paged again, under a key of its own.
-    key = step_key(incident, step) if step >= incident.escalation_step else f"manual:{incident.escalation_token[:12]}"
+    key = step_key(incident, step) if step >= incident.escalation_step else step_keys.by_hand(incident.escalation_token)
     claimed = session.execute(
         update(Incident)
         .where(col(Incident.id) == incident.id, col(Incident.escalation_token) == incident.escalation_token)
@@ -236,7 +237,7 @@ def fire_trigger(session: Session, *, trigger_id: int, now: datetime) -> bool:
         return True
     paging.page_targets(
         session, incident, tuple(rule.get("targets", ())), now,
-        step_key=f"trigger:{trigger.trigger_index}", level=0,
+        step_key=step_keys.trigger(trigger.trigger_index), level=0,
         reason=f"open-time trigger: {incident.severity} unresolved after {int(rule['after_seconds'])}s",
     )
     return True

@@ -15,6 +15,8 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from app.escalation.step_keys import kind_of
+from app import recipients
 from app.config_cache import get_row
 from app.escalation.stepping import channel_schedule, rules_from_stored
 from app.escalation.targets import ResolvedTargets, resolve_targets
@@ -48,13 +50,13 @@ def plan_pages(session: Session, incident: Incident, resolved: ResolvedTargets, 
         if user is None:
             continue
         channels = channel_schedule(rules_from_stored(user.notify), incident.severity, now)
-        plan.rows.extend(notification_values(incident, step_key=step_key, level=level, recipient=f"user:{user_id}",
+        plan.rows.extend(notification_values(incident, step_key=step_key, level=level, recipient=recipients.user(user_id),
                                              user_id=user_id, channel=channel, due_at=due_at, now=now)
                          for channel, due_at in channels)
         if channels:
             plan.paged.append(f"{user_id} ({', '.join(c for c, _ in channels)})")
     for channel_name in resolved.slack_channels:
-        plan.rows.append(notification_values(incident, step_key=step_key, level=level, recipient=f"slack:{channel_name}",
+        plan.rows.append(notification_values(incident, step_key=step_key, level=level, recipient=recipients.slack_channel(channel_name),
                                              user_id=None, channel="slack", due_at=now, now=now))
         plan.paged.append(channel_name)
     return plan
@@ -97,7 +99,7 @@ def notification_values(incident: Incident, *, step_key: str, level: int, recipi
                         channel: str, due_at: datetime, now: datetime) -> dict[str, Any]:
     """One new (pending) outbox row."""
     return dict(incident_id=incident.id or 0, step_key=step_key, level=level, recipient=recipient, user_id=user_id,
-                channel=channel, urgent=step_key.startswith("esc:"), status="pending", attempts=0, created_at=now,
+                channel=channel, urgent=kind_of(step_key).stops_at_acknowledgement, status="pending", attempts=0, created_at=now,
                 due_at=due_at)
 
 
