@@ -13,6 +13,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app import handover
+from app.classifier import SEVERITIES
 from app.errors import BadRequest, Conflict, NotFound
 from app.escalation import engine
 from app.ingest.store import store_alert_only
@@ -20,7 +21,6 @@ from app.models import EscalationPolicy, Incident, Service, User
 from app.timeline import record
 from integrations.inbound.event import InboundEvent
 
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 # Presses of Escalate this close together are one escalation (several people, one page).
 MANUAL_ESCALATION_DEBOUNCE = timedelta(seconds=10)
 

@@ -11,7 +11,6 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from integrations.phone import PhoneNumberError, normalize_e164
 from schedules.duration import DurationError, parse_duration
 
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 CHANNELS = ("slack", "sms", "voice")
 TARGET_KINDS = ("user", "schedule", "slack")
 
