@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from app.metrics import ALERTS_ACCEPTED
 from app.classification import classification_policy
 from app.classifier import ClassificationPolicy, classify_event
 from app.clock import utc_now
@@ -77,11 +78,13 @@ def accept_event(runtime: Runtime, key: IntakeKey, event: InboundEvent) -> Accep
             incident_id = apply_status_event(session, service_id=key.service_id, event=event, dedup_key=dedup_key,
                                              now=now)
             session.commit()
+        ALERTS_ACCEPTED.labels(event.integration).inc()
         return AcceptedEvent(dedup_key, incident_id)
     with runtime.engine.begin() as conn:
         stored = store_trigger(conn, route=key.route, event=event, dedup_key=dedup_key,
                                classification=classify_event(key.classification, event), now=now)
     runtime.dispatcher.dispatch_all(list(stored.jobs))
+    ALERTS_ACCEPTED.labels(event.integration).inc()
     return AcceptedEvent(dedup_key, stored.incident_id)
 
 
@@ -97,6 +100,7 @@ def accept_batch(runtime: Runtime, key: IntakeKey, events: list[InboundEvent]) -
             stored = store_trigger_batch(conn, route=key.route, events=events, dedup_keys=keys,
                                          classifications=classifications, now=now)
         runtime.dispatcher.dispatch_all(list(stored.jobs))
+        ALERTS_ACCEPTED.labels(events[0].integration).inc(len(events))
         return keys
     with runtime.session() as session:
         jobs: list[PendingJob] = []
@@ -109,6 +113,7 @@ def accept_batch(runtime: Runtime, key: IntakeKey, events: list[InboundEvent]) -
         for job in jobs:
             defer_job(session, job)
         session.commit()
+    ALERTS_ACCEPTED.labels(events[0].integration).inc(len(events))
     return keys
 
 

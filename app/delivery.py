@@ -21,6 +21,7 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
 
+from app.metrics import FIRST_PAGE_SECONDS, PAGES
 from app.escalation.step_keys import kind_of
 from app import recipients
 from app.channels import provider_name
@@ -58,6 +59,7 @@ class Claimed:
     recipient: Any
     incident_id: int = 0
     target: str = ""  # who the timeline names: "alice", "#ops"
+    level: int = 0  # the escalation level it pages (0: not a ladder page)
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ def _claim(session: Session, notification_id: int, now: datetime, public_url: st
         return None
     page = for_row(build_page(session, incident, public_url=public_url, step_key=row.step_key), row)
     return Claimed(notification_id, row.channel, page, build_recipient(session, row), row.incident_id,
-                   recipients.target(row.recipient))
+                   recipients.target(row.recipient), row.level)
 
 
 def texts_turned_off(session: Session, rows: list[Notification]) -> set[int]:
@@ -238,6 +240,10 @@ def record_sent_many(session: Session, sent: list[Sent], now: datetime) -> None:
     record_many(session, [Line(incidents[s.claimed.incident_id], "notified", SYSTEM,
                                f"{s.claimed.channel} page to {s.claimed.target} sent via {s.provider}", now)
                           for s in sent if s.claimed.incident_id in incidents])
+    for s in sent:
+        PAGES.labels(s.claimed.channel, "sent").inc()
+        if s.claimed.level == 1 and s.claimed.incident_id in incidents:
+            FIRST_PAGE_SECONDS.observe((now - incidents[s.claimed.incident_id].created_at).total_seconds())
 
 
 def _record_failure(session_factory: Callable[[], Session], notification_id: int, now: datetime,
@@ -256,6 +262,7 @@ def _record_failure(session_factory: Callable[[], Session], notification_id: int
                           f"retry {row.attempts + 1} in {int(delay.total_seconds())}s")
             defer_job(session, PendingJob(delivery_queue(row.channel), DELIVER_JOB, (row.id,), row.due_at))
             session.commit()
+            PAGES.labels(row.channel, "retry").inc()
             return "retry"
         fail_and_fall_through(session, row, now, describe_failure(error, code), code)
         session.commit()
@@ -264,6 +271,7 @@ def _record_failure(session_factory: Callable[[], Session], notification_id: int
 
 def fail_and_fall_through(session: Session, row: Notification, now: datetime, reason: str, code: str | None) -> None:
     """Fail the row and page the same person on their next untried channel, now."""
+    PAGES.labels(row.channel, "failed").inc()
     row.status, row.error = "failed", reason
     session.add(row)
     target = recipients.target(row.recipient)

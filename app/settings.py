@@ -31,6 +31,7 @@ class Settings:
     # Default per-integration-key rate limit when the config gives none (None = unlimited).
     default_rate_limit: str | None = None
     queue_prefix: str = "klaxon"
+    metrics_token: str | None = None  # a bearer token that may read /metrics and nothing else
     extra: dict[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # never print secrets
@@ -67,6 +68,7 @@ class Settings:
             sweeper_period_seconds=float(env.get("KLAXON_SWEEPER_PERIOD", "2")),
             default_rate_limit=env.get("KLAXON_DEFAULT_RATE_LIMIT") or None,
             queue_prefix=env.get("KLAXON_QUEUE_PREFIX") or "klaxon",
+            metrics_token=env.get("KLAXON_METRICS_TOKEN") or None,
         )
 
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
-from sqlalchemy import func, text
-from sqlmodel import col, select
+from flask import Blueprint, Response, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import text
 
 from app.api.context import db, runtime
-from app.models import Incident, Notification
+from app.metrics import exposition
 from app.queueing import queue_names
+from app.tokens import authenticate
 from app.worker_heartbeats import HEARTBEAT_TTL_SECONDS, live_workers
 
 bp = Blueprint("health", __name__)
@@ -54,24 +61,37 @@ def _workers_check() -> str:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    """Prometheus text format: incidents by status and severity, outbox rows by status, queue depths."""
-    session = db()
-    lines = ["# HELP klaxon_incidents Incidents by status and severity.", "# TYPE klaxon_incidents gauge"]
-    for status, severity, count in session.exec(
-        select(Incident.status, Incident.severity, func.count()).group_by(col(Incident.status), col(Incident.severity))
-    ).all():
-        lines.append(f'klaxon_incidents{{status="{status}",severity="{severity}"}} {count}')
-    lines += ["# HELP klaxon_notifications Outbox rows by channel and status.", "# TYPE klaxon_notifications gauge"]
-    for channel, status, count in session.exec(
-        select(Notification.channel, Notification.status, func.count())
-        .group_by(col(Notification.channel), col(Notification.status))
-    ).all():
-        lines.append(f'klaxon_notifications{{channel="{channel}",status="{status}"}} {count}')
-    lines += ["# HELP klaxon_queue_jobs Jobs waiting per RQ queue.", "# TYPE klaxon_queue_jobs gauge"]
-    try:
-        redis = runtime().redis
-        for name in queue_names(runtime().settings.queue_prefix):
-            lines.append(f'klaxon_queue_jobs{{queue="{name}"}} {redis.llen("rq:queue:" + name)}')
-    except Exception:  # noqa: BLE001 - metrics must answer even when Redis is down
-        lines.append("# redis unavailable")
-    return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
+    """Prometheus text format (app/metrics.py), for KLAXON_METRICS_TOKEN or any API token: what the
+    processes counted, and the jobs waiting per queue read now."""
+    _metrics_caller()
+    return Response(exposition(QueueDepths(runtime().redis, runtime().settings.queue_prefix)),
+                    mimetype=CONTENT_TYPE_LATEST)
+
+
+def _metrics_caller() -> None:
+    """Let the scraper's own token in (it reads metrics and nothing else), else any API token."""
+    expected = runtime().settings.metrics_token
+    given = request.headers.get("Authorization", "")
+    if expected and hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        return
+    authenticate(db(), given or None)
+
+
+class QueueDepths(Collector):
+    """Jobs waiting per RQ queue, read from Redis at each scrape (one LLEN per queue)."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self.redis, self.prefix = redis, prefix
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        depths = GaugeMetricFamily("klaxon_queue_jobs", "Jobs waiting per RQ queue.", labels=["queue"])
+        try:
+            with self.redis.pipeline(transaction=False) as pipe:
+                names = queue_names(self.prefix)
+                for name in names:
+                    pipe.llen("rq:queue:" + name)
+                for name, depth in zip(names, pipe.execute()):
+                    depths.add_metric([name], depth)
+        except RedisError:
+            return  # metrics must answer even when Redis is down; the queues are then left out
+        yield depths

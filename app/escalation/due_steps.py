@@ -20,6 +20,7 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from app.metrics import ESCALATION_LATENESS_SECONDS
 from app.escalation import paging
 from app.escalation.engine import EARLY_TOLERANCE, announce, ladder_for, step_key
 from app.escalation.stepping import StepPlan, plan_step
@@ -83,6 +84,8 @@ def run_due_steps(session: Session, now: datetime, limit: int = BATCH_SIZE) -> l
 def _plan(session: Session, batch: Batch, incident: Incident) -> None:
     """Plan one incident's due step into the batch (the rules of `engine.run_step` and `_page_from`)."""
     now, step = batch.now, incident.escalation_step
+    if (step > 0 or incident.escalation_round > 0) and incident.next_escalation_at is not None:
+        ESCALATION_LATENESS_SECONDS.observe(max(0.0, (now - incident.next_escalation_at).total_seconds()))
     ladder = ladder_for(session, incident)
     plan = plan_step(ladder, step, incident.severity, now, due=incident.next_escalation_at)
     first = step == 0 and incident.escalation_round == 0 and incident.escalation_level == 0

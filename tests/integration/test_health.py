@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
+
+from sqlmodel import col, func, select
 
 from app import worker_heartbeats
 from app.factory import create_app
+from app.models import Notification
 from app.runtime import Runtime
 from app.settings import Settings
-from tests.support.config import apply_test_config, pd_trigger, run_first_steps
+from tests.support.config import apply_test_config, make_token, pd_trigger, run_first_steps, run_jobs
 from tests.support.redis_server import free_port
 
 
@@ -69,11 +73,51 @@ def test_alert_is_accepted_even_when_redis_is_down(settings: Settings) -> None:
     assert response.status_code == 202
 
 
-def test_metrics_in_prometheus_format(runtime: Any, client: Any) -> None:
+def scrape(client: Any, headers: dict[str, str]) -> dict[str, float]:
+    """The samples of one scrape, by name and labels as the text shows them."""
+    response = client.get("/metrics", headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    samples = {}
+    for line in response.get_data(as_text=True).splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    return samples
+
+
+def test_metrics_count_alerts_pages_and_first_page_latency_without_querying_incidents(
+        runtime: Any, client: Any) -> None:
     apply_test_config(runtime)
+    token = make_token(runtime, "alice", "responder")
+    before = scrape(client, token)
     client.post("/v2/enqueue", json=pd_trigger(dedup_key="k1"))
     run_first_steps(runtime)
-    text = client.get("/metrics").get_data(as_text=True)
-    assert 'klaxon_incidents{status="triggered",severity="SEV1"} 1' in text
-    assert 'klaxon_notifications{channel="sms",status="pending"} 1' in text
-    assert 'klaxon_queue_jobs{queue="klaxon-deliver-sms"} 1' in text
+    queued = scrape(client, token)
+    run_jobs(runtime)
+    after = scrape(client, token)
+
+    def grew(name: str, samples: dict[str, float]) -> float:
+        return samples.get(name, 0.0) - before.get(name, 0.0)
+
+    assert grew('klaxon_alerts_accepted_total{integration="pagerduty"}', after) == 1
+    assert queued['klaxon_queue_jobs{queue="klaxon-deliver-sms"}'] == 1
+    assert grew('klaxon_pages_total{channel="sms",outcome="sent"}', after) == 1
+    with runtime.session() as session:
+        first_pages = session.exec(select(func.count()).select_from(Notification).where(
+            col(Notification.level) == 1, col(Notification.status) == "sent")).one()
+    assert first_pages >= 1 and grew("klaxon_first_page_seconds_count", after) == first_pages
+    assert not any(name.startswith(("klaxon_incidents", "klaxon_notifications")) for name in after)
+
+
+def test_metrics_need_the_metrics_token_or_an_api_token(settings: Settings, runtime: Any) -> None:
+    apply_test_config(runtime)
+    secret = "scrape-only-0123456789"
+    scraped = Runtime.from_settings(replace(settings, metrics_token=secret))
+    client = create_app(runtime=scraped).test_client()
+    try:
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert client.get("/metrics", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+        assert client.get("/metrics", headers=make_token(runtime, "alice", "responder")).status_code == 200
+    finally:
+        scraped.close()

@@ -38,7 +38,7 @@ class KlaxonProcesses:
         """The environment every child gets."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TWILIO_"))}
         env.update(DATABASE_URL=self.database_url, REDIS_URL=self.redis_url, KLAXON_SWEEPER_PERIOD="1",
-                   PYTHONUNBUFFERED="1")
+                   PYTHONUNBUFFERED="1", PROMETHEUS_MULTIPROC_DIR=str(self.log_dir / "metrics"))
         env.update(self.extra_env)
         return env
 
