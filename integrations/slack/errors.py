@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from integrations.notifier import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from integrations.retry_after import retry_after_seconds as parse_retry_after
 
 # Slack's own words for "try again later" (rate_limited is chat.postMessage's older spelling).
 TRANSIENT_CODES = frozenset(
@@ -60,15 +61,8 @@ def header_value(headers: Mapping[str, object], name: str) -> str | None:
 
 
 def retry_after_seconds(headers: Mapping[str, object]) -> float | None:
-    """Parse Retry-After (Slack sends whole seconds); None when absent or unreadable."""
-    raw = header_value(headers, "Retry-After")
-    if raw is None:
-        return None
-    try:
-        seconds = float(raw.strip())
-    except ValueError:
-        return None
-    return max(seconds, 0.0)
+    """Seconds from Retry-After (Slack sends whole seconds); None when absent or unreadable."""
+    return parse_retry_after(header_value(headers, "Retry-After"))
 
 
 def delivery_error_for(status_code: int, headers: Mapping[str, object], body: object, method: str) -> DeliveryError:

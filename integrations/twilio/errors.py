@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any, Callable, Mapping, TypeVar
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 
 from integrations.notifier import DeliveryError, PermanentDeliveryError, Recipient, TransientDeliveryError
+from integrations.retry_after import retry_after_seconds as parse_retry_after
 
 T = TypeVar("T")
 
@@ -86,18 +86,7 @@ def require_phone(recipient: Recipient) -> str:
 
 def retry_after_seconds(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or HTTP date), None when absent or unreadable."""
-    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    now = now or datetime.now(timezone.utc)
-    return max(0.0, (when - now).total_seconds())
+    return parse_retry_after(next((v for k, v in headers.items() if k.lower() == "retry-after"), None), now)
 
 
 def delivery_error(exc: TwilioRestException | TwilioServiceException, headers: Mapping[str, str]) -> DeliveryError:
