@@ -196,12 +196,16 @@ def _acknowledge(session: Session, incident: Incident, *, actor: str, now: datet
 
 
 def _resolve(session: Session, incident: Incident, *, actor: str, now: datetime) -> bool:
-    won = session.execute(update(Incident).where(col(Incident.id) == incident.id, col(Incident.status) != "resolved")
-                          .values(status="resolved", resolved_at=now, resolved_by=actor, open_dedup_key=None))
-    session.refresh(incident)
-    if won.rowcount != 1:  # type: ignore[attr-defined]
+    """Resolve and stop the ladder in one UPDATE that reads the row back (RETURNING), then cancel the
+    open-time triggers: three statements, the timeline line included. False if already resolved."""
+    won = session.scalars(
+        update(Incident).where(col(Incident.id) == incident.id, col(Incident.status) != "resolved")
+        .values(status="resolved", resolved_at=now, resolved_by=actor, open_dedup_key=None, **engine.stopped_ladder())
+        .returning(Incident), execution_options={"synchronize_session": False, "populate_existing": True}).first()
+    if won is None:
+        session.refresh(incident)  # someone else resolved it: show them
         return False
-    engine.stop_everything(session, incident, now)
+    engine.cancel_triggers(session, incident, now)
     record(session, incident_id=incident.id or 0, kind="resolved", actor=actor, at=now, detail="")
     return True
 

@@ -203,11 +203,14 @@ def stop_ladder(session: Session, incident: Incident, now: datetime, *, ack_time
     session.add(incident)
 
 
-def stop_everything(session: Session, incident: Incident, now: datetime) -> None:
-    """Resolve: stop the ladder and cancel every open-time trigger that has not fired."""
-    incident.escalation_token = new_token()
-    incident.next_escalation_at = None
-    session.add(incident)
+def stopped_ladder() -> dict[str, Any]:
+    """The incident columns that stop its ladder, for the UPDATE that resolves it: a new token
+    orphans every outstanding wake-up and no step is due."""
+    return {"escalation_token": new_token(), "next_escalation_at": None}
+
+
+def cancel_triggers(session: Session, incident: Incident, now: datetime) -> None:
+    """Resolve: cancel every open-time trigger of the incident that has not fired."""
     session.execute(
         update(IncidentTrigger)
         .where(col(IncidentTrigger.incident_id) == incident.id)
