@@ -1,8 +1,9 @@
 """Announcing incident changes to the channels that show incidents (Slack messages, threads).
 
 The incident service calls `incident_changed` inside the transaction that made the change; the
-listeners registered here defer their jobs (after commit, like every job). Channels register at
-import time of their own module so this one stays free of Slack or Twilio knowledge.
+listeners registered here defer their jobs (after commit, like every job). Each channel registers
+its listener when a process builds its Runtime (app/runtime.py), so this module stays free of Slack
+or Twilio knowledge.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from redis import Redis
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app import slack_sync
 from app.database import make_engine, new_session, read_only
 from app.queueing import JobDispatcher, bind_dispatcher
 from app.settings import Settings
@@ -34,7 +35,7 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings) -> "Runtime":
         """Connect to the database and Redis named by `settings` (lazily: nothing is dialled yet)."""
-        import app.slack_sync  # noqa: F401 - subscribes Slack's incident-change listener in every process
+        slack_sync.register()  # Slack follows incident changes in every process that has a runtime
 
         engine = make_engine(settings.database_url)
         redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)

@@ -1,11 +1,11 @@
 """Keeping Slack in step with incidents: new incidents posted to their service's channel, every page
 message re-rendered (chat.update) when the incident changes, and the timeline posted in its thread.
 
-The change-feed listener (subscribed when this module is imported) runs inside the transaction that
-changed the incident: it only writes rows and defers jobs, so nothing reaches Slack before the change
-commits (DESIGN rule 2). The sync job compares what each message shows (a fingerprint of its blocks)
-with what it should show, and which timeline entries each thread already has, so a retried or
-duplicated job changes nothing twice. One job per incident syncs at a time (a lease in
+The change-feed listener (subscribed by `register`, which every Runtime calls) runs inside the
+transaction that changed the incident: it only writes rows and defers jobs, so nothing reaches Slack
+before the change commits (DESIGN rule 2). The sync job compares what each message shows (a
+fingerprint of its blocks) with what it should show, and which timeline entries each thread already
+has, so a retried or duplicated job changes nothing twice. One job per incident syncs at a time (a lease in
 `slack_incident`): two racing chat.updates could otherwise leave the older state on top.
 """
 
@@ -22,21 +22,16 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.escalation.step_keys import StepKind
 from app import recipients
 from app.change_feed import subscribe
 from app.config_cache import get_row
 from app.escalation import paging
+from app.escalation.step_keys import StepKind
 from app.models import Incident, Notification, Service, SlackIncident, SlackMessage, SlackTimelinePost, TimelineEntry
 from app.pages import build_page
 from app.queueing import SLACK_SYNC_JOB, PendingJob, defer_job
-from app.slack_incident_channel import (
-    INCIDENT_CHANNEL_STEP,
-    SLACK_CONFIGURED,
-    SLACK_QUEUE,
-    ensure_slack_state,
-    request_incident_channel,
-)
+from app.slack_incident_channel import (INCIDENT_CHANNEL_STEP, SLACK_CONFIGURED, SLACK_QUEUE, ensure_slack_state,
+                                        request_incident_channel)
 from app.timeline import SYSTEM
 from integrations.notifier import Page, PermanentDeliveryError
 from integrations.slack import SlackNotifier, fallback_text, page_blocks
@@ -315,4 +310,6 @@ def _apply_post(session_factory: Callable[[], Session], notifier: SlackNotifier,
     return 1
 
 
-subscribe(on_incident_changed)
+def register() -> None:
+    """Subscribe Slack's listener to incident changes in this process (once, however often called)."""
+    subscribe(on_incident_changed)

@@ -11,7 +11,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-import app.slack_sync  # noqa: F401 - subscribes the change-feed listener in every worker running these jobs
 from app import slack_incident_channel, slack_sync
 from app.clock import utc_now
 from app.delivery import retry_delay

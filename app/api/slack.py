@@ -15,7 +15,6 @@ from urllib.parse import parse_qs
 from flask import Blueprint, jsonify, request
 from sqlmodel import Session
 
-import app.slack_sync  # noqa: F401 - subscribes the Slack change-feed listener in the web process
 from app.api.context import db, runtime
 from app.clock import utc_now
 from app.errors import BadRequest, Unauthorized
@@ -23,14 +22,8 @@ from app.queueing import SLACK_TELL_JOB, PendingJob, defer_job
 from app.responders import act
 from app.slack_commands import ACTIONS, NOT_LINKED, linked_user, run_command
 from app.slack_incident_channel import SLACK_QUEUE
-from integrations.slack import (
-    SlackAction,
-    SlackPayloadError,
-    SlackSignatureError,
-    ephemeral_reply,
-    parse_interaction,
-    verify_slack_request,
-)
+from integrations.slack import (SlackAction, SlackPayloadError, SlackSignatureError, ephemeral_reply, parse_interaction,
+                                verify_slack_request)
 
 bp = Blueprint("slack", __name__)
 

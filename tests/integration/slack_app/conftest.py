@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-import app.slack_sync  # noqa: F401 - the change-feed listener, as the web and worker processes have it
 from app.settings import Settings
 from tests.fakes.slack_api import SlackAPIStandIn, slack_api  # noqa: F401  (fixture)
 from tests.integration.slack_app.support import PUBLIC_URL, SIGNING_SECRET, SLACK_CONFIG
