@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from app.metrics import ALERTS_ACCEPTED
 from app.classification import classification_policy
 from app.classifier import ClassificationPolicy, classify_event
 from app.clock import utc_now
@@ -16,6 +15,7 @@ from app.escalation.engine import ladder_snapshot
 from app.incidents import apply_status_event
 from app.ingest.batch import store_trigger_batch
 from app.ingest.store import ServiceRoute, store_trigger
+from app.metrics import ALERTS_ACCEPTED
 from app.models import EscalationPolicy, IntegrationKey, Service
 from app.queueing import PendingJob, defer_job
 from app.rate_limit import check_rate

@@ -21,13 +21,13 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
 
-from app.metrics import FIRST_PAGE_SECONDS, PAGES
-from app.escalation.step_keys import kind_of
 from app import recipients
 from app.channels import provider_name
 from app.database import aware_utc
 from app.escalation import paging
+from app.escalation.step_keys import kind_of
 from app.escalation.stepping import fallback_channel, rules_from_stored
+from app.metrics import FIRST_PAGE_SECONDS, PAGES
 from app.models import ConsoleMessage, Incident, Notification, User
 from app.pages import build_page, build_recipient, for_row
 from app.queueing import DELIVER_JOB, PendingJob, defer_job, delivery_queue

@@ -22,6 +22,7 @@ from app.delivery import Claimed, no_longer_wanted, texts_turned_off, worker_id
 from app.models import Incident, Notification
 from app.pages import build_pages, build_recipient, for_row
 
+
 def claim_due(session: Session, channel: str, now: datetime, *, public_url: str, limit: int) -> tuple[list[Claimed],
                                                                                                         list[int]]:
     """Claim up to `limit` due rows of `channel` in the caller's transaction: the claimed pages, and

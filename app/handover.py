@@ -17,9 +17,9 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from app.escalation import step_keys
 from app import recipients
 from app.config_cache import get_row
+from app.escalation import step_keys
 from app.escalation.paging import insert_pages, notification_values
 from app.models import Incident, IncidentTrigger, Notification, Service, TimelineEntry
 from app.timeline import SYSTEM, record

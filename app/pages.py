@@ -7,10 +7,10 @@ from dataclasses import replace
 from sqlmodel import Session, col, func, select
 
 from app import recipients
-from app.recipients import RecipientKind
 from app.clock import isoformat
 from app.config_cache import get_row
 from app.models import Alert, Incident, Notification, Service, User
+from app.recipients import RecipientKind
 from integrations.notifier import Page, Recipient
 
 

@@ -19,9 +19,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.escalation.step_keys import StepKind
 from app import recipients
 from app.escalation import paging
+from app.escalation.step_keys import StepKind
 from app.models import Incident, Notification, SlackIncident, User
 from app.pages import build_page
 from app.queueing import SLACK_OPEN_CHANNEL_JOB, PendingJob, defer_job, delivery_queue

@@ -37,13 +37,7 @@ from app.pages import build_page
 from app.phone_contacts import BUNDLED_PREFIX
 from app.queueing import DELIVER_JOB, PendingJob, defer_job, delivery_queue
 from app.timeline import SYSTEM, record
-from integrations.notifier import (
-    DeliveryReceipt,
-    Page,
-    PermanentDeliveryError,
-    Recipient,
-    TransientDeliveryError,
-)
+from integrations.notifier import DeliveryReceipt, Page, PermanentDeliveryError, Recipient, TransientDeliveryError
 
 BUNDLE_WINDOW = timedelta(seconds=20)
 # RQ's scheduler may run a job up to a second early; delivery's claim allows the same.

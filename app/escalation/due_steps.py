@@ -20,11 +20,11 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from app.metrics import ESCALATION_LATENESS_SECONDS
 from app.escalation import paging
 from app.escalation.engine import EARLY_TOLERANCE, announce, ladder_for, step_key
 from app.escalation.stepping import StepPlan, plan_step
 from app.escalation.targets import ResolvedTargets, resolve_targets
+from app.metrics import ESCALATION_LATENESS_SECONDS
 from app.models import Incident
 from app.queueing import defer_job, due_steps_wakeup
 from app.timeline import SYSTEM, Line, record_many

@@ -16,11 +16,10 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select
 
-from app.escalation import step_keys
 from app.change_feed import incident_changed
 from app.config_cache import get_row
 from app.database import aware_utc
-from app.escalation import paging
+from app.escalation import paging, step_keys
 from app.escalation.stepping import Ladder, StepPlan, ladder_from_policy, plan_step
 from app.models import EscalationPolicy, Incident, IncidentTrigger
 from app.queueing import defer_job, due_steps_wakeup, due_triggers_wakeup

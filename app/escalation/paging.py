@@ -15,9 +15,9 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from app.escalation.step_keys import kind_of
 from app import recipients
 from app.config_cache import get_row
+from app.escalation.step_keys import kind_of
 from app.escalation.stepping import channel_schedule, rules_from_stored
 from app.escalation.targets import ResolvedTargets, resolve_targets
 from app.models import Incident, Notification, User
