@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from sqlmodel import col, select
 
 from app import incidents
@@ -13,6 +13,7 @@ from app.api.context import caller, db, json_body, requires
 from app.api.paging import cursor_arg, limit_arg, page
 from app.clock import utc_now
 from app.errors import BadRequest, NotFound
+from app.incident_json_sql import incident_document
 from app.models import Incident
 from app.serialize import incident_full, incident_summary, read_incident
 
@@ -73,10 +74,7 @@ def _instant_arg(name: str) -> datetime | None:
 @requires("responder")
 def get_incident(incident_id: int) -> Any:
     """One incident with its alerts, timeline and notifications."""
-    incident = read_incident(db(), incident_id)
-    if incident is None:
-        raise NotFound(f"no incident {incident_id}")
-    return jsonify(incident_full(db(), incident))
+    return _show(incident_id)
 
 
 @bp.post("/incidents")
@@ -158,6 +156,19 @@ def assign_commander(incident_id: int) -> Any:
 
 
 def _commit_and_show(incident: Incident, status: int = 200) -> Any:
+    db().commit()
+    return _show(incident.id or 0, status)
+
+
+def _show(incident_id: int, status: int = 200) -> Any:
+    """The incident as `GET /incidents/<id>` shows it: on PostgreSQL one statement builds the JSON."""
     session = db()
-    session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        document = incident_document(session, incident_id)
+        if document is None:
+            raise NotFound(f"no incident {incident_id}")
+        return Response(document, status, mimetype="application/json")
+    incident = read_incident(session, incident_id)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}")
     return jsonify(incident_full(session, incident)), status
