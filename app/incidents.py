@@ -9,16 +9,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from app import handover
 from app.classifier import SEVERITIES
+from app.database import UTCDateTime
 from app.errors import BadRequest, Conflict, NotFound
 from app.escalation import engine
 from app.ingest.store import store_alert_only
 from app.models import EscalationPolicy, Incident, Service, User
-from app.timeline import record
+from app.timeline import Line, record, record_many
 from integrations.inbound.event import InboundEvent
 
 # Presses of Escalate this close together are one escalation (several people, one page).
@@ -36,7 +37,7 @@ def apply_status_event(session: Session, *, service_id: str, event: InboundEvent
     if incident is not None and event.action == "acknowledge":
         _acknowledge(session, incident, actor=actor, now=now)
     elif incident is not None and event.action == "resolve":
-        _resolve(session, incident, actor=actor, now=now)
+        _resolve(session, incident.id or 0, actor=actor, now=now)
     return incident.id if incident else None
 
 
@@ -86,10 +87,11 @@ def acknowledge(session: Session, *, incident_id: int, user_id: str, now: dateti
 
 def resolve(session: Session, *, incident_id: int, user_id: str, now: datetime) -> Incident:
     """Resolve: stop everything. Conflict if it is already resolved."""
-    incident = get(session, incident_id)
-    if not _resolve(session, incident, actor=user_id, now=now):
+    resolved = _resolve(session, incident_id, actor=user_id, now=now)
+    if resolved is None:
+        incident = get(session, incident_id)
         raise Conflict(f"incident {incident_id} is already resolved", detail=_who(incident))
-    return incident
+    return resolved
 
 
 def escalate(session: Session, *, incident_id: int, user_id: str, now: datetime) -> Incident:
@@ -195,19 +197,26 @@ def _acknowledge(session: Session, incident: Incident, *, actor: str, now: datet
     return True
 
 
-def _resolve(session: Session, incident: Incident, *, actor: str, now: datetime) -> bool:
-    """Resolve and stop the ladder in one UPDATE that reads the row back (RETURNING), then cancel the
-    open-time triggers: three statements, the timeline line included. False if already resolved."""
-    won = session.scalars(
-        update(Incident).where(col(Incident.id) == incident.id, col(Incident.status) != "resolved")
-        .values(status="resolved", resolved_at=now, resolved_by=actor, open_dedup_key=None, **engine.stopped_ladder())
-        .returning(Incident), execution_options={"synchronize_session": False, "populate_existing": True}).first()
+# Built once: constructing this UPDATE on every call cost more CPU than running it.
+_RESOLVE = (update(Incident)
+            .where(col(Incident.id) == bindparam("incident_id"), col(Incident.status) != "resolved")
+            .values(status="resolved", resolved_at=bindparam("now", type_=UTCDateTime), resolved_by=bindparam("actor"),
+                    open_dedup_key=None, **engine.STOPPED_LADDER)
+            .returning(Incident))
+
+
+def _resolve(session: Session, incident_id: int, *, actor: str, now: datetime) -> Incident | None:
+    """Resolve and stop the ladder in one UPDATE that reads the row back (RETURNING), cancel the
+    open-time triggers, write the timeline line: three statements, no read before them (this is
+    every resolve of a storm). None if it was already resolved or does not exist."""
+    won = session.scalars(_RESOLVE, {"incident_id": incident_id, "now": now, "actor": actor,
+                                     **engine.stopped_ladder_params()},
+                          execution_options={"synchronize_session": False, "populate_existing": True}).first()
     if won is None:
-        session.refresh(incident)  # someone else resolved it: show them
-        return False
-    engine.cancel_triggers(session, incident, now)
-    record(session, incident_id=incident.id or 0, kind="resolved", actor=actor, at=now, detail="")
-    return True
+        return None
+    engine.cancel_triggers(session, won, now)
+    record_many(session, [Line(won, "resolved", actor, "", now)])
+    return won
 
 
 def _who(incident: Incident) -> dict[str, object]:

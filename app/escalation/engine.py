@@ -12,13 +12,13 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select
 
 from app.change_feed import incident_changed
 from app.config_cache import get_row
-from app.database import aware_utc
+from app.database import UTCDateTime, aware_utc
 from app.escalation import paging, step_keys
 from app.escalation.stepping import Ladder, StepPlan, ladder_from_policy, plan_step
 from app.models import EscalationPolicy, Incident, IncidentTrigger
@@ -202,20 +202,29 @@ def stop_ladder(session: Session, incident: Incident, now: datetime, *, ack_time
     session.add(incident)
 
 
-def stopped_ladder() -> dict[str, Any]:
-    """The incident columns that stop its ladder, for the UPDATE that resolves it: a new token
-    orphans every outstanding wake-up and no step is due."""
-    return {"escalation_token": new_token(), "next_escalation_at": None}
+# The incident columns that stop its ladder, for the UPDATE that resolves it: a new token (the
+# `escalation_token` parameter, from `stopped_ladder_params`) orphans every outstanding wake-up and
+# no step is due.
+STOPPED_LADDER: dict[str, Any] = {"escalation_token": bindparam("escalation_token"), "next_escalation_at": None}
+
+
+def stopped_ladder_params() -> dict[str, Any]:
+    """The parameters of STOPPED_LADDER for one UPDATE."""
+    return {"escalation_token": new_token()}
+
+
+# Every resolve runs this: a Core statement built once (an ORM bulk UPDATE built per call cost a
+# millisecond of CPU, more than the rest of the resolve).
+_TRIGGERS: Table = IncidentTrigger.__table__  # type: ignore[attr-defined]
+_CANCEL_TRIGGERS = (update(_TRIGGERS)
+                    .where(_TRIGGERS.c.incident_id == bindparam("of_incident"), _TRIGGERS.c.fired_at.is_(None),
+                           _TRIGGERS.c.cancelled_at.is_(None))
+                    .values(cancelled_at=bindparam("now", type_=UTCDateTime)))
 
 
 def cancel_triggers(session: Session, incident: Incident, now: datetime) -> None:
     """Resolve: cancel every open-time trigger of the incident that has not fired."""
-    session.execute(
-        update(IncidentTrigger)
-        .where(col(IncidentTrigger.incident_id) == incident.id)
-        .where(col(IncidentTrigger.fired_at).is_(None), col(IncidentTrigger.cancelled_at).is_(None))
-        .values(cancelled_at=now)
-    )
+    session.execute(_CANCEL_TRIGGERS, {"of_incident": incident.id, "now": now})
 
 
 def fire_trigger(session: Session, *, trigger_id: int, now: datetime) -> bool:
