@@ -30,8 +30,9 @@ test: $(STAMP) services lint typecheck
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 # `make bench` runs every benchmark (each prints its parameters, figures, and the reference beside it);
-# `make bench BENCH=first_page` runs one (wsgi_servers ingest batch_ingest first_page escalation worker_startup oncall).
-BENCH ?= wsgi_servers ingest batch_ingest first_page escalation worker_startup oncall
+# `make bench BENCH=first_page` runs one (wsgi_servers ingest batch_ingest first_page first_page_floor escalation
+# worker_startup oncall).
+BENCH ?= wsgi_servers ingest batch_ingest first_page first_page_floor escalation worker_startup oncall
 BENCH_ARGS_escalation ?= --skip-faults
 bench: $(STAMP) services
 	@bash bench/ensure-tools $(BIN)/python
