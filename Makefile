@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m app.local_run
+	$(BIN)/python -m cli.local_run
 
 services:
 	@bash .ci/ensure-services

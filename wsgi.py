@@ -1,5 +1,5 @@
 """WSGI entry point: `granian --interface wsgi wsgi:app` (what `klaxon web` runs)."""
 
-from app.factory import create_app
+from app.web.factory import create_app
 
 app = create_app()

@@ -1,0 +1,1 @@
+"""Klaxon's application: alerts in, incidents, escalation, the outbox and its channels, the web surface."""

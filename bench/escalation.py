@@ -32,10 +32,11 @@ from bench.harness import commit, database, percentile, redis  # noqa: E402
 try:  # the wave opens incidents with chosen creation times, which only the internals can do
     from sqlmodel import col, select
 
-    from app import incidents
+    from app.incidents import lifecycle as incidents
     from app.models import Incident, Notification
-    from app.runtime import Runtime
-    from app.settings import Settings
+    from app.platform.runtime import Runtime
+    from app.platform.settings import Settings
+    from app.wiring import build_runtime
     from tests.support.config import apply_test_config
     from tests.support.faults import FAULTS
     from tests.support.processes import KlaxonProcesses, wait_for
@@ -172,7 +173,7 @@ def run_wave(args: argparse.Namespace) -> None:
     print(f"escalation wave (commit {commit()}): {args.incidents} incidents whose level 2 falls due within 10s, "
           "PostgreSQL, two `klaxon worker` processes, sweeper every 1s", flush=True)
     with database("postgresql") as url, redis() as server, tempfile.TemporaryDirectory() as logs:
-        runtime = Runtime.from_settings(Settings(database_url=url, redis_url=server.url))
+        runtime = build_runtime(Settings(database_url=url, redis_url=server.url))
         apply_test_config(runtime, CONFIG)
         host_port = url.split("@", 1)[1].split("/", 1)[0]
         # The proxy is how the database_down fault cuts the workers off; without faults the workers

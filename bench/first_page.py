@@ -24,8 +24,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import alertmanager as am  # noqa: E402
-from bench.harness import (Klaxon, commit, klaxon_stack, load_average, one_responder_config, percentile,
-                           verdict)  # noqa: E402
+from bench.harness import (
+    Klaxon,
+    commit,
+    klaxon_stack,
+    load_average,
+    one_responder_config,
+    percentile,
+    verdict,  # noqa: E402
+)
 from bench.open_loop import Sent, send_open_loop  # noqa: E402
 from bench.responders import Responders  # noqa: E402
 

@@ -12,7 +12,8 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, time as clock, timedelta, timezone
+from datetime import datetime, timedelta, timezone
+from datetime import time as clock
 from pathlib import Path
 from typing import Callable
 

@@ -38,8 +38,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.harness import Klaxon, commit, klaxon_stack, median, one_responder_config, verdict  # noqa: E402
 from tests.support.faults import descendants  # noqa: E402
-from bench.harness import (Klaxon, commit, klaxon_stack, median, one_responder_config, verdict)  # noqa: E402
 
 KEY = "benchworkerstart0000000000000000"
 CONFIG = one_responder_config(KEY)

@@ -30,7 +30,8 @@ import requests  # noqa: E402
 
 from bench import cpu  # noqa: E402
 from bench.harness import ROOT, commit, klaxon_stack, load_average, postgres_database, stop  # noqa: E402
-from bench.ingest import CONFIG as KLAXON_CONFIG, KEY as KLAXON_KEY  # noqa: E402
+from bench.ingest import CONFIG as KLAXON_CONFIG  # noqa: E402
+from bench.ingest import KEY as KLAXON_KEY
 from bench.wrk import Load, Target, in_rounds, median_of, median_ratio, runs_text  # noqa: E402
 from bench.wsgi_floor import TABLE  # noqa: E402
 from tests.support.redis_server import free_port  # noqa: E402

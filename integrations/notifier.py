@@ -46,6 +46,17 @@ class Recipient:
     time_zone: str = "UTC"
 
 
+def missing_address(channel: str, recipient: Recipient) -> str | None:
+    """Why `recipient` cannot be reached on `channel` (a permanent failure: fall through to the next
+    channel), or None. Checked before any notifier, the console's included, so a page that could
+    never reach a real phone does not look sent in the console either."""
+    if channel in ("sms", "voice") and recipient.user_id and not recipient.phone:
+        return f"{recipient.user_id} has no phone number"
+    if channel == "slack" and not (recipient.slack_user_id or recipient.slack_channel):
+        return f"{recipient.user_id} has no Slack user id"
+    return None
+
+
 @dataclass(frozen=True)
 class DeliveryReceipt:
     """What the provider said when it took the page.
@@ -83,6 +94,7 @@ class Notifier(Protocol):
     """Sends one page to one recipient on one channel."""
 
     channel: str
+    provider: str  # `console`, `slack` or `twilio`: what the notification row records
 
     def send(self, page: Page, recipient: Recipient) -> DeliveryReceipt:
         """Deliver the page or raise a DeliveryError subclass."""

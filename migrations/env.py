@@ -1,4 +1,4 @@
-"""Alembic environment: our SQLModel metadata, on the URL `app.migrate` passes in."""
+"""Alembic environment: our SQLModel metadata, on the URL `app.platform.migrate` passes in."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401 - registers every table
-from app.database import make_engine
+from app.platform.database import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import app.database
+import app.platform.database
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

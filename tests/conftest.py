@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy import text
 
 import app.models  # noqa: F401 - registers the tables
-from app.migrate import upgrade
-from app.runtime import Runtime
-from app.settings import Settings
+from app.platform.migrate import upgrade
+from app.platform.runtime import Runtime
+from app.platform.settings import Settings
+from app.wiring import build_runtime
 from tests.support.redis_server import RedisServer
 
 PG_ADMIN_URL = os.environ.get("KLAXON_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -69,7 +70,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def _truncate_all(url: str) -> None:
-    from app.database import make_engine
+    from app.platform.database import make_engine
 
     engine = make_engine(url)
     with engine.begin() as conn:
@@ -93,7 +94,7 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     """The test's Runtime (also used by in-process jobs)."""
     from workers.context import use_runtime
 
-    rt = Runtime.from_settings(settings)
+    rt = build_runtime(settings)
     use_runtime(rt)
     yield rt
     use_runtime(None)
@@ -103,7 +104,7 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 @pytest.fixture
 def flask_app(runtime: Runtime) -> Any:
     """The Flask app on the test's runtime."""
-    from app.factory import create_app
+    from app.web.factory import create_app
 
     application = create_app(runtime=runtime)
     application.config["TESTING"] = True

@@ -5,8 +5,8 @@ from __future__ import annotations
 from redis import Redis
 from rq import Queue, SimpleWorker
 
-from app.queueing import queue_names
-from app.settings import Settings
+from app.platform.queueing import queue_names
+from app.platform.settings import Settings
 from workers.context import get_runtime
 from workers.scheduling import ExactScheduler
 from workers.sweeper import run_sweeper

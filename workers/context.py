@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from app.runtime import Runtime
-from app.settings import Settings
+from app.platform.runtime import Runtime
+from app.platform.settings import Settings
+from app.wiring import build_runtime
 
 _runtime: Runtime | None = None
 
@@ -12,7 +13,7 @@ def get_runtime() -> Runtime:
     """This process's Runtime (created on first use, after any fork)."""
     global _runtime
     if _runtime is None:
-        _runtime = Runtime.from_settings(Settings.from_env())
+        _runtime = build_runtime(Settings.from_env())
     return _runtime
 
 

@@ -11,14 +11,23 @@ import time
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from app.clock import utc_now
-from app.channels import provider_name
-from app.delivery import Sent, deliver, next_due_on_channel, record_sent_many, send_claimed
-from app.delivery_batch import claim_due
 from app.escalation import due_steps, engine
 from app.models import Incident, IncidentTrigger
-from app.queueing import (ESCALATE_JOB, ESCALATION_QUEUE, FIRE_TRIGGER_JOB, FIRST_STEPS_WAKE, PendingJob,
-                          deliveries_wake, deliveries_wakeup, due_steps_wakeup, due_triggers_wakeup, wake_flag)
+from app.outbox.delivery import Sent, deliver, next_due_on_channel, record_sent_many, send_claimed
+from app.outbox.delivery_batch import claim_due
+from app.platform.clock import utc_now
+from app.platform.queueing import (
+    ESCALATE_JOB,
+    ESCALATION_QUEUE,
+    FIRE_TRIGGER_JOB,
+    FIRST_STEPS_WAKE,
+    PendingJob,
+    deliveries_wake,
+    deliveries_wakeup,
+    due_steps_wakeup,
+    due_triggers_wakeup,
+    wake_flag,
+)
 from workers.context import get_runtime
 
 log = logging.getLogger(__name__)
@@ -178,7 +187,7 @@ def deliver_notification(notification_id: int) -> str:
 
 
 def drain_deliveries(channel: str, wake: str | None = None) -> dict[str, int]:
-    """Send every page of `channel` that is due, claimed a batch per transaction (app.delivery_batch).
+    """Send every page of `channel` that is due, claimed a batch per transaction (app.outbox.delivery_batch).
     One wake-up serves any number of rows."""
     runtime = get_runtime()
     prefix = runtime.settings.queue_prefix
@@ -186,12 +195,12 @@ def drain_deliveries(channel: str, wake: str | None = None) -> dict[str, int]:
     notifier = runtime.notifiers[channel]
     # Console pages are stored, not sent, so a big batch is cheap; a provider's pages wait on each
     # other's calls once claimed, so its batches stay small and two workers share a wave. Texts that
-    # are bundled per phone (app.sms_policy) are claimed one at a time: a text takes the pages still
+    # are bundled per phone (app.phone.sms_policy) are claimed one at a time: a text takes the pages still
     # pending for its phone with it.
     if callable(getattr(notifier, "send_bundle", None)):
         limit = 1
     else:
-        limit = CONSOLE_BATCH if provider_name(notifier) == "console" else PROVIDER_BATCH
+        limit = CONSOLE_BATCH if notifier.provider == "console" else PROVIDER_BATCH
     outcomes: dict[str, int] = {}
     while True:
         with runtime.session() as session:

@@ -23,9 +23,9 @@ from rq.job import Job
 from rq.queue import Queue
 from rq.timeouts import TimerDeathPenalty
 
-from app.queueing import scheduler_wake_channel
-from app.runtime import Runtime
-from app.settings import Settings
+from app.platform.queueing import scheduler_wake_channel
+from app.platform.runtime import Runtime
+from app.platform.settings import Settings
 from workers.scheduling import ExactScheduler
 from workers.sweeper import run_sweeper
 

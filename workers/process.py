@@ -7,7 +7,7 @@ not processes: the app is imported once, a page can go out as soon as the lanes 
 worker costs one process's memory. Jobs wait on the database and providers, not on the CPU.
 
 The main thread supervises: a lane that dies is logged and restarted, and while every lane runs it
-beats a heartbeat in Redis (app.worker_heartbeats) that `/readyz` looks for. SIGTERM or SIGINT asks
+beats a heartbeat in Redis (app.platform.worker_heartbeats) that `/readyz` looks for. SIGTERM or SIGINT asks
 every lane to stop (each RQ worker finishes its current job), waits at most STOP_TIMEOUT, and exits:
 0 when every lane stopped, 1 when one had to be left. Run as many copies as you like, anywhere.
 """
@@ -27,10 +27,10 @@ from typing import Any, Callable
 
 from redis.exceptions import RedisError
 
-from app import worker_heartbeats
-from app.queueing import queue_names
-from app.runtime import Runtime
-from app.settings import Settings
+from app.platform import worker_heartbeats
+from app.platform.queueing import queue_names
+from app.platform.runtime import Runtime
+from app.platform.settings import Settings
 from workers.context import get_runtime
 from workers.lanes import Lane, LaneSpec, RQLane, SchedulerLane, SweeperLane
 

@@ -2,10 +2,10 @@
 
 RQ scores scheduled jobs and reads the clock in whole seconds, so a wake-up due at 10.7 s runs
 anywhere from 10.0 s to 11.0 s, up to a second early. Klaxon writes exact (float) scores for its
-wake-ups (app.queueing) and this scheduler compares them with the exact time. Instead of polling,
+wake-ups (app.platform.queueing) and this scheduler compares them with the exact time. Instead of polling,
 it sleeps until the earliest score in the registries it holds the locks of (at most
 MAX_SLEEP_SECONDS, so heartbeats and locks stay fresh) and wakes early when a dispatcher publishes
-that it scheduled a job (app.queueing.scheduler_wake_channel). Pub/sub rather than a list: every
+that it scheduled a job (app.platform.queueing.scheduler_wake_channel). Pub/sub rather than a list: every
 worker's scheduler hears it (a list would wake only one of them, maybe not the lock holder), and
 the wait times out on our side to the millisecond (Redis checks blocking timeouts only 10 times a
 second).

@@ -1,4 +1,4 @@
-"""RQ jobs that keep Slack in step with incidents, on the deliver-slack queue (app.slack_sync has the logic).
+"""RQ jobs that keep Slack in step with incidents, on the deliver-slack queue (app.slack.sync has the logic).
 
 A rate limit (429 + Retry-After) or a Slack outage re-enqueues the job for later instead of sleeping
 in the worker, so nothing else on the Slack queue waits behind it, and the SMS and voice queues are
@@ -11,11 +11,12 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from app import slack_incident_channel, slack_sync
-from app.clock import utc_now
-from app.delivery import retry_delay
-from app.queueing import SLACK_OPEN_CHANNEL_JOB, SLACK_SYNC_JOB, SLACK_TELL_JOB, PendingJob
-from app.runtime import Runtime
+from app.outbox.delivery import retry_delay
+from app.platform.clock import utc_now
+from app.platform.queueing import SLACK_OPEN_CHANNEL_JOB, SLACK_SYNC_JOB, SLACK_TELL_JOB, PendingJob
+from app.platform.runtime import Runtime
+from app.slack import incident_channel as slack_incident_channel
+from app.slack import sync as slack_sync
 from integrations.notifier import DeliveryError, TransientDeliveryError
 from integrations.slack import SlackNotifier
 from workers.context import get_runtime

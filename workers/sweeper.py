@@ -12,18 +12,18 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
 from datetime import timedelta
+from typing import Callable
 
 from redis.exceptions import RedisError
 
-from app import worker_heartbeats
-from app.clock import utc_now
-from app.delivery import deliver, due_pending, reset_stuck
 from app.escalation import engine
 from app.models import Notification
-from app.queueing import CHANNELS, DRAIN_DELIVERIES_JOB, ESCALATION_QUEUE, PendingJob, delivery_queue
-from app.runtime import Runtime
+from app.outbox.delivery import deliver, due_pending, reset_stuck
+from app.platform import worker_heartbeats
+from app.platform.clock import utc_now
+from app.platform.queueing import CHANNELS, DRAIN_DELIVERIES_JOB, ESCALATION_QUEUE, PendingJob, delivery_queue
+from app.platform.runtime import Runtime
 from workers.jobs import run_or_postpone
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,6 @@ from app.configuration.changes import Change
 from app.configuration.document import Config
 from app.configuration.keys import generate_integration_key, hash_integration_key
 from app.configuration.plan import plan_changes
-from app.database import take_turns
 from app.models import (
     ConfigDocument,
     EscalationPolicy,
@@ -21,6 +20,7 @@ from app.models import (
     Service,
     User,
 )
+from app.platform.database import take_turns
 
 _MODELS: dict[str, type[SQLModel]] = {
     "user": User,

@@ -9,12 +9,12 @@ from typing import TextIO
 
 from sqlmodel import Session
 
-from app.clock import utc_now
 from app.configuration.apply import apply_config
 from app.configuration.changes import Change
 from app.configuration.errors import ConfigError
 from app.configuration.loading import load_config
 from app.configuration.plan import plan_changes
+from app.platform.clock import utc_now
 
 
 def run_apply(

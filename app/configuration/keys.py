@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import string
 
-from app.tokens import hash_secret
+from app.web.tokens import hash_secret
 
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_LENGTH = 32

@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from app.classifier import ClassificationSpecError, policy_from_dict, policy_to_dict
 from app.configuration import validation
 from app.configuration.document import (
     SECTIONS,
@@ -24,6 +23,7 @@ from app.configuration.document import (
 from app.configuration.errors import ConfigError, join_path, located, pydantic_errors
 from app.configuration.fields import check_handle
 from app.configuration.yaml_source import parse_yaml
+from app.ingest.classifier import ClassificationSpecError, policy_from_dict, policy_to_dict
 from schedules.spec import ScheduleSpecError, schedule_from_dict
 
 SpecT = TypeVar("SpecT", bound=Spec)

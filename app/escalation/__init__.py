@@ -1,1 +1,1 @@
-"""Escalation: the pure stepping rules (`stepping`) and the database engine that runs them (`engine`)."""
+"""Escalation: who is on call, the pure stepping rules (`stepping`), the engine that runs them, simulation."""

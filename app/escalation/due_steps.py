@@ -24,10 +24,10 @@ from app.escalation import paging
 from app.escalation.engine import EARLY_TOLERANCE, announce, ladder_for, step_key
 from app.escalation.stepping import StepPlan, plan_step
 from app.escalation.targets import ResolvedTargets, resolve_targets
-from app.metrics import ESCALATION_LATENESS_SECONDS
+from app.incidents.timeline import SYSTEM, Line, record_many
 from app.models import Incident
-from app.queueing import defer_job, due_steps_wakeup
-from app.timeline import SYSTEM, Line, record_many
+from app.platform.metrics import ESCALATION_LATENESS_SECONDS
+from app.platform.queueing import defer_job, due_steps_wakeup
 
 INCIDENT: Table = Incident.__table__  # type: ignore[attr-defined]
 BATCH_SIZE = 100

@@ -16,14 +16,14 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select
 
-from app.change_feed import incident_changed
-from app.config_cache import get_row
-from app.database import UTCDateTime, aware_utc
 from app.escalation import paging, step_keys
 from app.escalation.stepping import Ladder, StepPlan, ladder_from_policy, plan_step
+from app.incidents.change_feed import incident_changed
+from app.incidents.timeline import SYSTEM, record
 from app.models import EscalationPolicy, Incident, IncidentTrigger
-from app.queueing import defer_job, due_steps_wakeup, due_triggers_wakeup
-from app.timeline import SYSTEM, record
+from app.platform.config_cache import get_row
+from app.platform.database import UTCDateTime, aware_utc
+from app.platform.queueing import defer_job, due_steps_wakeup, due_triggers_wakeup
 
 # RQ's scheduler counts whole seconds and may run a job up to a second early.
 EARLY_TOLERANCE = timedelta(seconds=0)

@@ -15,14 +15,21 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from app import recipients
-from app.config_cache import get_row
 from app.escalation.step_keys import kind_of
 from app.escalation.stepping import channel_schedule, rules_from_stored
 from app.escalation.targets import ResolvedTargets, resolve_targets
+from app.incidents.timeline import SYSTEM, record
 from app.models import Incident, Notification, User
-from app.queueing import DRAIN_DELIVERIES_JOB, PendingJob, defer_job, deliveries_wake, deliveries_wakeup, delivery_queue
-from app.timeline import SYSTEM, record
+from app.outbox import recipients
+from app.platform.config_cache import get_row
+from app.platform.queueing import (
+    DRAIN_DELIVERIES_JOB,
+    PendingJob,
+    defer_job,
+    deliveries_wake,
+    deliveries_wakeup,
+    delivery_queue,
+)
 
 NOTIFICATION: Table = Notification.__table__  # type: ignore[attr-defined]
 _ONCE = ("incident_id", "step_key", "recipient", "channel")

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from app.config_cache import get_row
-from app.errors import NotFound
+from app.escalation.oncall import oncall_users
 from app.models import User
-from app.oncall import oncall_users
+from app.platform.config_cache import get_row
+from app.platform.errors import NotFound
 
 log = logging.getLogger(__name__)
 

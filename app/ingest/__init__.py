@@ -1,1 +1,1 @@
-"""Accepting events: the few Core statements that make an alert durable before the 202."""
+"""Taking alerts in: parsing and classifying events, dedup into incidents, the few Core statements that store them."""

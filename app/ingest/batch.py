@@ -16,11 +16,21 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from app.classifier import Classification
+from app.ingest.classifier import Classification
 from app.ingest.many_rows import insert_many
-from app.ingest.store import (ALERT, DEDUP_INDEX, FIRST_STEPS, INCIDENT, TIMELINE, ServiceRoute, alert_values,
-                              arm_triggers, incident_values, timeline_values)
-from app.queueing import PendingJob
+from app.ingest.store import (
+    ALERT,
+    DEDUP_INDEX,
+    FIRST_STEPS,
+    INCIDENT,
+    TIMELINE,
+    ServiceRoute,
+    alert_values,
+    arm_triggers,
+    incident_values,
+    timeline_values,
+)
+from app.platform.queueing import PendingJob
 from integrations.inbound.event import InboundEvent
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import JSON, Integer, Table
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
-from app.database import UTCDateTime
+from app.platform.database import UTCDateTime
 
 
 def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]], *,

@@ -23,10 +23,16 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from app.classifier import Classification
+from app.ingest.classifier import Classification
 from app.ingest.one_statement import store_in_one
 from app.models import Alert, Incident, IncidentTrigger, TimelineEntry
-from app.queueing import ESCALATION_QUEUE, FIRST_STEPS_WAKE, RUN_FIRST_STEPS_JOB, PendingJob, due_triggers_wakeup
+from app.platform.queueing import (
+    ESCALATION_QUEUE,
+    FIRST_STEPS_WAKE,
+    RUN_FIRST_STEPS_JOB,
+    PendingJob,
+    due_triggers_wakeup,
+)
 from integrations.inbound.event import InboundEvent
 
 INCIDENT: Table = Incident.__table__  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.database import UTCDateTime
+from app.platform.database import UTCDateTime
 
 STATUSES = ("triggered", "acknowledged", "resolved")
 

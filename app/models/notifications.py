@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.database import UTCDateTime
+from app.platform.database import UTCDateTime
 
 # pending -> sending -> sent -> delivered, or failed (DESIGN rule 6); a pending page whose incident
 # was acknowledged or resolved before it went out becomes cancelled.

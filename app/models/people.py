@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from app.database import UTCDateTime
+from app.platform.database import UTCDateTime
 
 
 class User(SQLModel, table=True):

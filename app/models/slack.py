@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.database import UTCDateTime
+from app.platform.database import UTCDateTime
 
 # pending -> opening -> open, or failed; skipped when Slack is not configured (console).
 CHANNEL_STATUSES = ("pending", "opening", "open", "failed", "skipped")

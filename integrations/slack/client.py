@@ -50,6 +50,7 @@ class SlackNotifier:
     """The Slack `Notifier`: DMs a user or posts to a channel, then keeps that message up to date."""
 
     channel = "slack"
+    provider = "slack"
 
     def __init__(self, token: str, base_url: str = DEFAULT_API_URL, *, timeout: float = 10) -> None:
         """Build a client for one bot token; `base_url` is SLACK_API_URL (a stand-in in tests)."""

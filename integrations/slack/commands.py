@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from integrations.slack.interactions import SlackPayloadError
 
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")  # as app.classifier.SEVERITIES: integrations import nothing of app
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")  # as app.ingest.classifier.SEVERITIES: integrations import nothing of app
 USAGE = (
     "*Usage*\n"
     "• `/incident declare SEV1 TITLE` — declare an incident (SEV1 to SEV4)\n"

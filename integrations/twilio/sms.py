@@ -116,6 +116,7 @@ class TwilioSmsNotifier:
     """Sends page SMS through Twilio `messages.create` (Notifier for channel "sms")."""
 
     channel = "sms"
+    provider = "twilio"
 
     def __init__(self, client: Any, from_number: str, *, status_callback_url: str) -> None:
         """`client` is a twilio.rest.Client (see make_twilio_client); callbacks go to our /twilio/status."""

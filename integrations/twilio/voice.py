@@ -34,6 +34,7 @@ class TwilioVoiceNotifier:
     """Places page calls through Twilio (Notifier for channel "voice")."""
 
     channel = "voice"
+    provider = "twilio"
 
     def __init__(self, client: Any, from_number: str, *, voice_url: str, status_callback_url: str) -> None:
         """`voice_url` is our public /twilio/voice; `status_callback_url` our public /twilio/status."""

@@ -13,8 +13,8 @@ import pytest
 import requests
 from sqlmodel import col, select
 
-from app.clock import utc_now
 from app.models import ConsoleMessage, Incident, Notification
+from app.platform.clock import utc_now
 from tests.support.config import apply_test_config
 from tests.support.faults import FAULTS
 from tests.support.processes import KlaxonProcesses, wait_for

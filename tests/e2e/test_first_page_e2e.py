@@ -8,9 +8,9 @@ import pytest
 import requests
 from sqlmodel import select
 
-from app.clock import utc_now
+from app.escalation.oncall import oncall_users
 from app.models import ConsoleMessage
-from app.oncall import oncall_users
+from app.platform.clock import utc_now
 from tests.support.config import apply_test_config, pd_trigger
 from tests.support.processes import KlaxonProcesses, wait_for
 

@@ -19,8 +19,8 @@ import pytest
 import requests
 from sqlmodel import col, select
 
-from app.clock import utc_now
 from app.models import ConsoleMessage, Incident, IncidentTrigger, Notification, TimelineEntry
+from app.platform.clock import utc_now
 from tests.support.config import apply_test_config, make_token
 from tests.support.processes import KlaxonProcesses, wait_for
 

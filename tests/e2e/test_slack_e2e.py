@@ -13,12 +13,11 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
-
 from sqlmodel import select
 
-from app.clock import utc_now
+from app.escalation.oncall import oncall_users
 from app.models import Incident, User
-from app.oncall import oncall_users
+from app.platform.clock import utc_now
 from tests.fakes.slack_api import RecordedRequest, SlackAPIStandIn, slack_api  # noqa: F401  (fixture)
 from tests.support.config import apply_test_config, pd_trigger
 from tests.support.processes import KlaxonProcesses, wait_for

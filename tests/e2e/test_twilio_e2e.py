@@ -18,9 +18,9 @@ from rq import Worker
 from sqlmodel import col, select
 from twilio.request_validator import RequestValidator
 
-from app.clock import utc_now
 from app.models import Incident, Notification
-from app.queueing import queue_names
+from app.platform.clock import utc_now
+from app.platform.queueing import queue_names
 from tests.fakes.twilio_api import AUTH_TOKEN, FakeTwilioApi, RecordedRequest
 from tests.support.config import CHECKOUT_KEY, apply_test_config, pd_trigger
 from tests.support.processes import KlaxonProcesses, wait_for

@@ -1,4 +1,4 @@
-"""Due steps and due pages run in batches (app.escalation.due_steps, app.delivery_batch): two workers
+"""Due steps and due pages run in batches (app.escalation.due_steps, app.outbox.delivery_batch): two workers
 split a wave without running a step twice, a bad row cannot hold back the rest, and nothing goes out
 before its time."""
 
@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from app.clock import utc_now
 from app.escalation.engine import FAILED_STEP_RETRY
 from app.models import Incident, Notification, TimelineEntry
+from app.platform.clock import utc_now
 from tests.support.config import apply_test_config, pd_trigger, run_jobs
 from workers import jobs
 from workers.context import use_runtime
@@ -114,7 +114,7 @@ def test_a_bad_row_does_not_stop_a_sweep(worker_runtime: Any, client: Any) -> No
 
 
 def test_a_drain_never_sends_a_page_before_it_is_due(worker_runtime: Any) -> None:
-    from app import incidents
+    from app.incidents import lifecycle as incidents
 
     soon = utc_now() + timedelta(milliseconds=500)
     with worker_runtime.session() as session:

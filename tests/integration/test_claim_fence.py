@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from app import worker_heartbeats
-from app.clock import utc_now
-from app.delivery import LIVE_CLAIM_LIMIT, MAX_ATTEMPTS, RECORD_RETRY_FOR, SENDING_LEASE
 from app.models import Notification, TimelineEntry
+from app.outbox.delivery import LIVE_CLAIM_LIMIT, MAX_ATTEMPTS, RECORD_RETRY_FOR, SENDING_LEASE
+from app.platform import worker_heartbeats
+from app.platform.clock import utc_now
 from tests.support.config import apply_test_config, pd_trigger, run_first_steps
 from workers.sweeper import sweep_due_timers
 

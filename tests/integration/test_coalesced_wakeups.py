@@ -9,7 +9,7 @@ from rq import Queue
 from sqlmodel import col, select
 
 from app.models import Notification
-from app.queueing import FIRST_STEPS_WAKE, wake_flag
+from app.platform.queueing import FIRST_STEPS_WAKE, wake_flag
 from tests.support.config import apply_test_config, pd_trigger, run_first_steps, run_jobs
 
 
@@ -67,9 +67,9 @@ def test_a_drain_comes_back_for_pages_due_a_little_later(runtime: Any) -> None:
 
     from rq.registry import ScheduledJobRegistry
 
-    from app import incidents
-    from app.clock import utc_now
-    from app.queueing import WAKE_SLICE_SECONDS
+    from app.incidents import lifecycle as incidents
+    from app.platform.clock import utc_now
+    from app.platform.queueing import WAKE_SLICE_SECONDS
 
     apply_test_config(runtime)
     ahead = utc_now() + timedelta(seconds=5)

@@ -71,8 +71,8 @@ def test_a_trigger_during_a_resolve_opens_a_new_incident_never_joins_the_resolvi
     trigger with the same dedup key comes in; on PostgreSQL it waits until the trigger's statement is
     seen blocked on that lock, then commits. The trigger must open a new incident: the alert is never
     attached to the incident being resolved."""
-    from app import incidents
-    from app.clock import utc_now
+    from app.incidents import lifecycle as incidents
+    from app.platform.clock import utc_now
 
     apply_test_config(runtime)
     client = flask_app.test_client()
@@ -101,10 +101,10 @@ def test_a_trigger_racing_an_open_of_the_same_key_joins_that_incident(runtime: A
     on the unique index. The open was hidden from the trigger's statement snapshot (the one-statement
     store finds nothing and falls back to the statement-by-statement path): the alert must join that
     incident, never open a second one nor be lost."""
-    from app.alerts_in import find_key
-    from app.classifier import classify_event
-    from app.clock import utc_now
+    from app.ingest.alerts_in import find_key
+    from app.ingest.classifier import classify_event
     from app.ingest.store import store_trigger
+    from app.platform.clock import utc_now
     from integrations.inbound import parse_pagerduty
     from tests.support.config import CHECKOUT_KEY
 

@@ -9,11 +9,11 @@ from typing import Any, Iterator
 import pytest
 from freezegun import freeze_time
 
-from app import incidents
-from app.clock import utc_now
-from app.delivery import MAX_ATTEMPTS
-from app.runtime import Runtime
-from app.settings import Settings
+from app.incidents import lifecycle as incidents
+from app.outbox.delivery import MAX_ATTEMPTS
+from app.platform.clock import utc_now
+from app.platform.settings import Settings
+from app.wiring import build_runtime
 from tests.fakes.slack_api import SlackAPIStandIn
 from tests.support.config import apply_test_config
 from tests.support.driver import Driver
@@ -33,7 +33,7 @@ def driver(settings: Settings, slack: SlackAPIStandIn) -> Iterator[Driver]:
     from workers.context import use_runtime
 
     real = Settings(**{**settings.__dict__, "slack_bot_token": slack.token, "slack_api_url": slack.url + "/"})
-    runtime = Runtime.from_settings(real)
+    runtime = build_runtime(real)
     use_runtime(runtime)
     with freeze_time("2026-11-23T03:00:00Z", tick=True) as frozen:
         apply_test_config(runtime, LADDER_CONFIG)

@@ -10,10 +10,10 @@ from typing import Any, Iterator
 import pytest
 from freezegun import freeze_time
 
-from app import incidents
-from app.clock import utc_now
-from app.errors import Conflict
 from app.escalation import engine
+from app.incidents import lifecycle as incidents
+from app.platform.clock import utc_now
+from app.platform.errors import Conflict
 from tests.support.config import apply_test_config
 from tests.support.driver import Driver
 from tests.support.ladder_config import LADDER_CONFIG

@@ -8,8 +8,8 @@ from rq import Queue
 from sqlmodel import select
 
 from app.models import ConsoleMessage, Incident, Notification
-from app.queueing import DELIVER_JOB, PendingJob, defer_job
-from tests.support.config import apply_test_config, pd_trigger, run_jobs, run_first_steps
+from app.platform.queueing import DELIVER_JOB, PendingJob, defer_job
+from tests.support.config import apply_test_config, pd_trigger, run_first_steps, run_jobs
 
 
 def test_incident_pages_level_one_through_the_console_outbox(runtime: Any, client: Any) -> None:

@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlmodel import col, func, select
 
-from app import worker_heartbeats
-from app.factory import create_app
 from app.models import Notification
-from app.runtime import Runtime
-from app.settings import Settings
+from app.platform import worker_heartbeats
+from app.platform.runtime import Runtime
+from app.platform.settings import Settings
+from app.web.factory import create_app
+from app.wiring import build_runtime
 from tests.support.config import apply_test_config, make_token, pd_trigger, run_first_steps, run_jobs
 from tests.support.redis_server import free_port
 
@@ -54,7 +55,7 @@ def test_a_heartbeat_lives_a_few_seconds(runtime: Runtime) -> None:
 
 def test_readyz_is_503_when_redis_is_down(settings: Settings) -> None:
     down = Settings(database_url=settings.database_url, redis_url=f"redis://127.0.0.1:{free_port()}/0")
-    runtime = Runtime.from_settings(down)
+    runtime = build_runtime(down)
     response = create_app(runtime=runtime).test_client().get("/readyz")
     runtime.close()
     assert response.status_code == 503
@@ -66,7 +67,7 @@ def test_readyz_is_503_when_redis_is_down(settings: Settings) -> None:
 def test_alert_is_accepted_even_when_redis_is_down(settings: Settings) -> None:
     """Redis carries wake-ups only: the incident is committed and the sweeper pages later."""
     down = Settings(database_url=settings.database_url, redis_url=f"redis://127.0.0.1:{free_port()}/0")
-    runtime = Runtime.from_settings(down)
+    runtime = build_runtime(down)
     apply_test_config(runtime)
     response = create_app(runtime=runtime).test_client().post("/v2/enqueue", json=pd_trigger(dedup_key="k"))
     runtime.close()
@@ -112,7 +113,7 @@ def test_metrics_count_alerts_pages_and_first_page_latency_without_querying_inci
 def test_metrics_need_the_metrics_token_or_an_api_token(settings: Settings, runtime: Any) -> None:
     apply_test_config(runtime)
     secret = "scrape-only-0123456789"
-    scraped = Runtime.from_settings(replace(settings, metrics_token=secret))
+    scraped = build_runtime(replace(settings, metrics_token=secret))
     client = create_app(runtime=scraped).test_client()
     try:
         assert client.get("/metrics").status_code == 401

@@ -1,4 +1,4 @@
-"""On PostgreSQL the incident's JSON is built by the database in one statement (app/incident_json_sql.py):
+"""On PostgreSQL the incident's JSON is built by the database in one statement (app/web/incident_json_sql.py):
 it must say exactly what the Python serialiser says, field for field, for every kind of row."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from app.incident_json_sql import incident_document
-from app.serialize import incident_full, read_incident
+from app.web.incident_json_sql import incident_document
+from app.web.serialize import incident_full, read_incident
 from tests.support.config import apply_test_config, make_token, pd_trigger, run_jobs
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlmodel import func, select
 
-from app.cli import main
 from app.models import Incident, Notification
+from cli.commands import main
 from tests.support.config import apply_test_config
 from tests.support.ladder_config import LADDER_CONFIG
 

@@ -11,8 +11,8 @@ import pytest
 from redis import Redis
 from rq import Queue
 
-from app.queueing import ESCALATE_JOB, JobDispatcher, PendingJob, queue_names, scheduler_wake_channel
-from app.settings import Settings
+from app.platform.queueing import ESCALATE_JOB, JobDispatcher, PendingJob, queue_names, scheduler_wake_channel
+from app.platform.settings import Settings
 from tests.support.processes import wait_for
 from tests.support.redis_server import RedisServer
 from workers import scheduling

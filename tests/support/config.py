@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.clock import utc_now
 from app.configuration.apply import apply_config
 from app.configuration.loading import load_config
+from app.platform.clock import utc_now
 
 CHECKOUT_KEY = "0123456789abcdef0123456789abcdef"
 PAYMENTS_KEY = "fedcba9876543210fedcba9876543210"
@@ -100,7 +100,7 @@ def pd_trigger(summary: str = "Checkout latency high", *, dedup_key: str | None 
 
 def make_token(runtime: Any, user_id: str = "alice", role: str = "admin") -> dict[str, str]:
     """An Authorization header for a new token of `role`."""
-    from app.tokens import create_token
+    from app.web.tokens import create_token
 
     with runtime.session() as session:
         token = create_token(session, user_id=user_id, role=role, now=utc_now())
@@ -112,7 +112,7 @@ def run_jobs(runtime: Any) -> None:
     """Run every queued job (not scheduled ones) in this process, as a burst worker would."""
     from rq import Queue, SimpleWorker
 
-    from app.queueing import queue_names
+    from app.platform.queueing import queue_names
 
     queues = [Queue(name, connection=runtime.redis) for name in queue_names(runtime.settings.queue_prefix)]
     SimpleWorker(queues, connection=runtime.redis).work(burst=True, with_scheduler=False, logging_level="WARNING")
@@ -123,7 +123,7 @@ def run_first_steps(runtime: Any) -> None:
     alert runs in the worker, right after the intake commits."""
     from rq import Queue, SimpleWorker
 
-    from app.queueing import ESCALATION_QUEUE
+    from app.platform.queueing import ESCALATION_QUEUE
 
     queue = Queue(f"{runtime.settings.queue_prefix}-{ESCALATION_QUEUE}", connection=runtime.redis)
     SimpleWorker([queue], connection=runtime.redis).work(burst=True, with_scheduler=False, logging_level="WARNING")

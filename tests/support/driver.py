@@ -7,11 +7,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from rq import Queue, SimpleWorker
-from workers.scheduling import ExactScheduler
 from sqlmodel import col, select
 
 from app.models import Incident, Notification, TimelineEntry
-from app.queueing import queue_names
+from app.platform.queueing import queue_names
+from workers.scheduling import ExactScheduler
 
 
 class Driver:

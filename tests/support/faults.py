@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from rq.scheduler import RQScheduler
 
-from app.queueing import queue_names
+from app.platform.queueing import queue_names
 from tests.support.processes import KlaxonProcesses
 from tests.support.redis_server import RedisServer
 from tests.support.tcp_proxy import TcpProxy

@@ -17,7 +17,7 @@ from pathlib import Path
 import requests
 from redis import Redis
 
-from app.settings import Settings
+from app.platform.settings import Settings
 from tests.support.redis_server import free_port
 
 KLAXON = str(Path(sys.executable).parent / "klaxon")
@@ -75,7 +75,7 @@ class KlaxonProcesses:
     def wait_worker_ready(self, process: subprocess.Popen[bytes], env: dict[str, str] | None = None,
                           timeout: float = 30) -> None:
         """Wait until the worker `process` beats its heartbeat; fail with the logs if it exits or never does."""
-        from app.worker_heartbeats import live_workers
+        from app.platform.worker_heartbeats import live_workers
 
         settings = Settings.from_env(env or self.env())
         redis = Redis.from_url(settings.redis_url)

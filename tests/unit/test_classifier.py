@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.classifier import (
+from app.ingest.classifier import (
     DEFAULT_POLICY,
     MAX_MATCH_CHARS,
     Classification,

@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-from app.queueing import JOB_NAMES
+from app.platform.queueing import JOB_NAMES
 
 
 @pytest.mark.parametrize("name", JOB_NAMES)

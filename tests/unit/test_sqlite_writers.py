@@ -1,4 +1,4 @@
-"""SQLite writers of one process queue on the process's lock (app/sqlite_writers.py)."""
+"""SQLite writers of one process queue on the process's lock (app/platform/sqlite_writers.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.sqlite_writers import QueuedWriterConnection
+from app.platform.sqlite_writers import QueuedWriterConnection
 
 
 def connect(path: Path) -> QueuedWriterConnection:

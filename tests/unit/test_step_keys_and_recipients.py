@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app import recipients
 from app.escalation import step_keys
 from app.escalation.step_keys import StepKind
-from app.recipients import RecipientKind
+from app.outbox import recipients
+from app.outbox.recipients import RecipientKind
 
 
 def test_each_key_reads_back_as_its_kind_and_keeps_its_stored_text() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.cli import granian_args
-from app.settings import Settings
+from app.platform.settings import Settings
+from cli.commands import granian_args
 
 
 def option(args: list[str], name: str) -> str:

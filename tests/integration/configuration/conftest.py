@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401 - registers the tables
-from app.database import make_engine, new_session
+from app.platform.database import make_engine, new_session
 
 PG_ADMIN_URL = os.environ.get("KLAXON_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

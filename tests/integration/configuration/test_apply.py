@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.configuration import DEFAULT_NOTIFY_RULES
+from app.escalation.oncall import oncall_users
 from app.models import ConfigDocument, EscalationPolicy, IntegrationKey, ScheduleOverride, ScheduleRecord, Service, User
-from app.oncall import oncall_users
 from tests.integration.configuration.configs import EXAMPLE, NOW, apply_text, as_yaml, example, lines, run_cli, snapshot
 
 Sessions = Callable[[], Session]

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from app.configuration import ConfigError
 from app.models import ApiToken, Incident, Notification, ScheduleOverride
-from tests.integration.configuration.configs import NOW, EXAMPLE, apply_text, as_yaml, example, run_cli, snapshot
+from tests.integration.configuration.configs import EXAMPLE, NOW, apply_text, as_yaml, example, run_cli, snapshot
 
 Sessions = Callable[[], Session]
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from app.clock import isoformat
-from app.oncall import load_schedule
+from app.escalation.oncall import load_schedule
+from app.platform.clock import isoformat
 from schedules import Schedule
 from tests.support.config import TEST_CONFIG
 

@@ -9,9 +9,9 @@ import pytest
 from icalendar import Calendar
 from sqlmodel import col, select
 
-from app.clock import utc_now
-from app.ical import feed_window
 from app.models import ApiToken
+from app.platform.clock import utc_now
+from app.web.ical import feed_window
 from schedules import shifts_between
 from tests.integration.schedules_app.support import iso, stored_schedule
 

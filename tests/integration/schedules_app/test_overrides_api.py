@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from app.clock import utc_now
 from app.models import Incident, Notification, ScheduleOverride
+from app.platform.clock import utc_now
 from schedules import oncall_at, shifts_between
 from tests.integration.schedules_app.support import iso, stored_schedule, utc
 from tests.support.config import pd_trigger, run_first_steps

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from app.clock import utc_now
+from app.platform.clock import utc_now
 from schedules import gaps_between, oncall_at, shifts_between
 from tests.integration.schedules_app.support import iso, stored_schedule, utc
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from app.cli import main
-from app.clock import utc_now
+from app.platform.clock import utc_now
+from cli.commands import main
 from schedules import gaps_between, oncall_at
 from tests.integration.schedules_app.support import iso, stored_schedule, utc
 from tests.support.config import apply_test_config, make_token

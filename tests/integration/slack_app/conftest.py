@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.settings import Settings
+from app.platform.settings import Settings
 from tests.fakes.slack_api import SlackAPIStandIn, slack_api  # noqa: F401  (fixture)
 from tests.integration.slack_app.support import PUBLIC_URL, SIGNING_SECRET, SLACK_CONFIG
 from tests.support.config import apply_test_config

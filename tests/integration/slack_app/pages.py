@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from app.clock import isoformat
+from app.platform.clock import isoformat
 from integrations.notifier import Page
 from tests.integration.slack_app.support import DETAILS, LINKS, PUBLIC_URL, incident
 

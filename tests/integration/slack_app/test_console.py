@@ -9,7 +9,7 @@ from rq import Queue
 from sqlmodel import col, select
 
 from app.models import ConsoleMessage, SlackIncident
-from app.slack_sync import SyncPlan, plan_sync
+from app.slack.sync import SyncPlan, plan_sync
 from tests.fakes.slack_api import SlackAPIStandIn
 from tests.integration.slack_app.support import PUBLIC_URL, incident, press, trigger
 from tests.support.config import run_jobs
@@ -55,7 +55,7 @@ def test_console_mode_records_the_skipped_channel_once_and_says_it_did(runtime: 
     says so (True); a second says it did nothing (False). On PostgreSQL the INSERT's rowcount is -1 with
     SQLAlchemy 2.1, which used to send every first request down the UPDATE path and answer False."""
     from app.models import Incident
-    from app.slack_incident_channel import request_incident_channel
+    from app.slack.incident_channel import request_incident_channel
 
     incident_id = trigger(client, severity="warning")  # not major: no channel requested yet
     with runtime.session() as session:

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from app.clock import isoformat
 from app.models import Notification, SlackMessage
+from app.platform.clock import isoformat
 from integrations.slack import page_blocks
 from tests.fakes.slack_api import SlackAPIStandIn
 from tests.integration.slack_app.pages import buttons, expected_page, slack_date

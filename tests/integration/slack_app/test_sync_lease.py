@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import update
 
-from app.clock import utc_now
 from app.models import SlackIncident
+from app.platform.clock import utc_now
 from tests.fakes.slack_api import SlackAPIStandIn
 from tests.integration.slack_app.support import incident, messages, scheduled_slack_jobs, trigger
 from tests.support.config import make_token, run_jobs

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.settings import Settings
+from app.platform.settings import Settings
 from tests.fakes.twilio_api import FakeTwilioApi
 from tests.integration.twilio_app.support import FROM_NUMBER, PUBLIC_URL, TWILIO_CONFIG
 from tests.support.config import apply_test_config

@@ -8,8 +8,8 @@ from typing import Any
 from sqlmodel import col, select
 from twilio.request_validator import RequestValidator
 
-from app.delivery import deliver
 from app.models import Incident, Notification, TimelineEntry, User
+from app.outbox.delivery import deliver
 from tests.fakes.twilio_api import AUTH_TOKEN
 from tests.support.config import CHECKOUT_KEY, pd_trigger, run_first_steps
 

@@ -8,9 +8,10 @@ from xml.etree import ElementTree
 
 import pytest
 
-from app.factory import create_app
-from app.runtime import Runtime
-from app.sms_policy import BUNDLE_WINDOW
+from app.phone.sms_policy import BUNDLE_WINDOW
+from app.platform.runtime import Runtime
+from app.web.factory import create_app
+from app.wiring import build_notifiers
 from tests.integration.twilio_app.support import (
     ALICE_PHONE,
     BOB_PHONE,
@@ -151,7 +152,8 @@ def test_a_text_signed_with_another_token_is_refused(configured: Any, client: An
 
 def test_without_an_auth_token_every_text_is_refused(configured: Any) -> None:
     settings = replace(configured.settings, twilio_auth_token=None)
-    app = create_app(runtime=Runtime(settings, configured.engine, configured.redis, configured.dispatcher))
+    app = create_app(runtime=Runtime(settings, configured.engine, configured.redis, configured.dispatcher,
+                                      build_notifiers))
 
     response = text_from(app.test_client(), ALICE_PHONE, "STOP")
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlmodel import col, update
 
-from app.clock import utc_now
 from app.models import User
+from app.platform.clock import utc_now
 from tests.fakes.twilio_api import FakeTwilioApi
 from tests.integration.twilio_app.support import (
     ALICE_PHONE,

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlmodel import col, update
 
-from app.clock import utc_now
-from app.database import take_turns
 from app.models import Notification, User
-from app.sms_policy import BUNDLE_WINDOW
+from app.phone.sms_policy import BUNDLE_WINDOW
+from app.platform.clock import utc_now
+from app.platform.database import take_turns
 from tests.fakes.twilio_api import FakeTwilioApi
 from tests.integration.twilio_app.support import (
     ALICE_PHONE,

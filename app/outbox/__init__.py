@@ -1,0 +1,1 @@
+"""Sending what must be sent: notification rows, claims, delivery, fall-through, page text."""

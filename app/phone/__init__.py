@@ -1,0 +1,1 @@
+"""Phone: SMS shaping and limits, SMS replies, page calls and contact state."""

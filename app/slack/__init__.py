@@ -1,0 +1,1 @@
+"""Slack: messages kept in step with incidents, incident channels, slash commands."""

@@ -1,0 +1,50 @@
+"""The Flask application factory (`create_app`, as the Flask tutorial's flaskr does)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from app.platform.runtime import Runtime
+from app.platform.settings import Settings
+from app.web.context import close_session
+from app.web.errors import register_error_handlers
+from app.web.unread_body import DrainUnreadBody
+from app.wiring import build_runtime
+
+MAX_BODY = 512 * 1024
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
+    """Build the web app for `settings` (default: from the environment)."""
+    settings = settings or (runtime.settings if runtime else Settings.from_env())
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_BODY, JSON_SORT_KEYS=False)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["klaxon"] = runtime or build_runtime(settings)
+    app.teardown_appcontext(close_session)
+    register_error_handlers(app)
+
+    from app.web import health, inbound, incidents, openapi, web
+
+    for blueprint in (inbound.bp, incidents.bp, health.bp, openapi.bp, web.bp):
+        app.register_blueprint(blueprint)
+    _register_optional(app)
+    app.wsgi_app = DrainUnreadBody(app.wsgi_app, MAX_BODY)  # type: ignore[method-assign]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return app
+
+
+def _register_optional(app: Flask) -> None:
+    """Blueprints of later capabilities (schedules, Slack, Twilio), registered when present."""
+    import importlib
+
+    for module_name in ("app.web.schedules", "app.web.slack", "app.web.twilio", "app.web.reports"):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        app.register_blueprint(module.bp)

@@ -1,0 +1,1 @@
+"""The `klaxon` command: entry point, command groups, `make run`."""
