@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import string
 
-from app.web.tokens import hash_secret
+from app.platform.credentials import hash_secret
 
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_LENGTH = 32

@@ -24,10 +24,11 @@ from app.escalation import paging
 from app.escalation.engine import EARLY_TOLERANCE, announce, ladder_for, step_key
 from app.escalation.stepping import StepPlan, plan_step
 from app.escalation.targets import ResolvedTargets, resolve_targets
-from app.incidents.timeline import SYSTEM, Line, record_many
 from app.models import Incident
+from app.outbox import rows
 from app.platform.metrics import ESCALATION_LATENESS_SECONDS
 from app.platform.queueing import defer_job, due_steps_wakeup
+from app.timeline.entries import SYSTEM, Line, record_many
 
 INCIDENT: Table = Incident.__table__  # type: ignore[attr-defined]
 BATCH_SIZE = 100
@@ -73,7 +74,7 @@ def run_due_steps(session: Session, now: datetime, limit: int = BATCH_SIZE) -> l
     if batch.claims:
         session.execute(_CLAIM, batch.claims)
         _tell_loaded_rows(incidents, batch.claims)
-    paging.insert_pages(session, batch.rows, now)
+    rows.insert_pages(session, batch.rows, now)
     record_many(session, batch.lines)
     for claim in batch.claims:
         if claim["new_due"] is not None:

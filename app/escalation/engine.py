@@ -16,14 +16,15 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select
 
-from app.escalation import paging, step_keys
+from app.escalation import paging
 from app.escalation.stepping import Ladder, StepPlan, ladder_from_policy, plan_step
-from app.incidents.change_feed import incident_changed
-from app.incidents.timeline import SYSTEM, record
 from app.models import EscalationPolicy, Incident, IncidentTrigger
+from app.outbox import step_keys
 from app.platform.config_cache import get_row
 from app.platform.database import UTCDateTime, aware_utc
 from app.platform.queueing import defer_job, due_steps_wakeup, due_triggers_wakeup
+from app.timeline.change_feed import incident_changed
+from app.timeline.entries import SYSTEM, record
 
 # RQ's scheduler counts whole seconds and may run a job up to a second early.
 EARLY_TOLERANCE = timedelta(seconds=0)

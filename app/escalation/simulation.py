@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from app.escalation.stepping import channel_schedule, ladder_from_policy, plan_step, rules_from_stored
+from app.escalation.stepping import ladder_from_policy, plan_step
 from app.escalation.targets import resolve_targets
-from app.incidents.lifecycle import SEVERITIES
 from app.models import EscalationPolicy, Service, User
+from app.outbox.notify_rules import channel_schedule, rules_from_stored
 from app.platform.errors import BadRequest
+from app.platform.severity import require_severity
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,7 @@ def simulate(session: Session, *, service_id: str, severity: str, at: datetime) 
     service = session.get(Service, service_id)
     if service is None:
         raise BadRequest(f"unknown service {service_id!r}")
-    if severity not in SEVERITIES:
-        raise BadRequest(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
+    require_severity(severity)
     policy = session.get(EscalationPolicy, service.escalation_policy_id)
     if policy is None:
         return []

@@ -17,12 +17,11 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from app.escalation import step_keys
-from app.escalation.paging import insert_pages, notification_values
-from app.incidents.timeline import SYSTEM, record
 from app.models import Incident, IncidentTrigger, Notification, Service, TimelineEntry
-from app.outbox import recipients
+from app.outbox import recipients, step_keys
+from app.outbox.rows import insert_pages, notification_values
 from app.platform.config_cache import get_row
+from app.timeline.entries import SYSTEM, record
 
 REACHED = ("sent", "delivered")
 

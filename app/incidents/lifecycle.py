@@ -14,34 +14,18 @@ from sqlmodel import Session, col, select
 
 from app.escalation import engine
 from app.incidents import handover
-from app.incidents.timeline import Line, record, record_many
-from app.ingest.classifier import SEVERITIES
-from app.ingest.store import store_alert_only
 from app.models import EscalationPolicy, Incident, Service, User
 from app.platform.database import UTCDateTime
 from app.platform.errors import BadRequest, Conflict, NotFound
-from integrations.inbound.event import InboundEvent
+from app.platform.severity import require_severity
+from app.timeline.entries import Line, record, record_many
 
 # Presses of Escalate this close together are one escalation (several people, one page).
 MANUAL_ESCALATION_DEBOUNCE = timedelta(seconds=10)
 
 
-def apply_status_event(session: Session, *, service_id: str, event: InboundEvent, dedup_key: str,
-                       now: datetime) -> int | None:
-    """Store an acknowledge or resolve event and apply it to the open incident, if there is one
-    (none: accepted and ignored, as PagerDuty does). Returns that incident's id."""
-    actor = f"integration:{event.integration}"
-    incident = _open_incident(session, service_id, dedup_key)
-    store_alert_only(session.connection(), service_id=service_id, incident_id=incident.id if incident else None,
-                     event=event, dedup_key=dedup_key, now=now)
-    if incident is not None and event.action == "acknowledge":
-        _acknowledge(session, incident, actor=actor, now=now)
-    elif incident is not None and event.action == "resolve":
-        _resolve(session, incident.id or 0, actor=actor, now=now)
-    return incident.id if incident else None
-
-
-def _open_incident(session: Session, service_id: str, dedup_key: str) -> Incident | None:
+def open_incident(session: Session, service_id: str, dedup_key: str) -> Incident | None:
+    """The service's open incident with this dedup key, if any."""
     return session.exec(select(Incident).where(
         col(Incident.service_id) == service_id, col(Incident.open_dedup_key) == dedup_key)).first()
 
@@ -51,8 +35,7 @@ def declare(session: Session, *, service_id: str, title: str, severity: str, use
     service = session.get(Service, service_id)
     if service is None:
         raise BadRequest(f"unknown service {service_id!r}")
-    if severity not in SEVERITIES:
-        raise BadRequest(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
+    require_severity(severity)
     if not title.strip():
         raise BadRequest("title must not be empty")
     dedup_key = f"declared-{uuid.uuid4().hex}"
@@ -80,14 +63,14 @@ def get(session: Session, incident_id: int) -> Incident:
 def acknowledge(session: Session, *, incident_id: int, user_id: str, now: datetime) -> Incident:
     """Acknowledge: stop the ladder (open-time triggers go on). Conflict if it is past triggered."""
     incident = get(session, incident_id)
-    if not _acknowledge(session, incident, actor=user_id, now=now):
+    if not mark_acknowledged(session, incident, actor=user_id, now=now):
         raise Conflict(f"incident {incident_id} is already {incident.status}", detail=_who(incident))
     return incident
 
 
 def resolve(session: Session, *, incident_id: int, user_id: str, now: datetime) -> Incident:
     """Resolve: stop everything. Conflict if it is already resolved."""
-    resolved = _resolve(session, incident_id, actor=user_id, now=now)
+    resolved = mark_resolved(session, incident_id, actor=user_id, now=now)
     if resolved is None:
         incident = get(session, incident_id)
         raise Conflict(f"incident {incident_id} is already resolved", detail=_who(incident))
@@ -129,7 +112,7 @@ def reassign(session: Session, *, incident_id: int, service_id: str, user_id: st
         raise Conflict(f"incident {incident_id} is resolved")
     if target.id == incident.service_id:
         raise Conflict(f"incident {incident_id} already belongs to {service_id}")
-    clash = _open_incident(session, target.id, incident.dedup_key)
+    clash = open_incident(session, target.id, incident.dedup_key)
     if clash is not None:
         raise Conflict(f"{service_id} already has open incident {clash.id} with dedup key {incident.dedup_key!r}")
     previous = incident.service_id
@@ -161,8 +144,7 @@ def add_note(session: Session, *, incident_id: int, user_id: str, text: str, now
 def change_severity(session: Session, *, incident_id: int, severity: str, user_id: str, now: datetime) -> Incident:
     """Set the severity by hand; the reason says who and from what."""
     incident = get(session, incident_id)
-    if severity not in SEVERITIES:
-        raise BadRequest(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
+    require_severity(severity)
     if incident.severity == severity:
         return incident
     previous = incident.severity
@@ -184,7 +166,8 @@ def assign_commander(session: Session, *, incident_id: int, commander_id: str, u
     return incident
 
 
-def _acknowledge(session: Session, incident: Incident, *, actor: str, now: datetime) -> bool:
+def mark_acknowledged(session: Session, incident: Incident, *, actor: str, now: datetime) -> bool:
+    """Acknowledge by compare-and-set (triggered -> acknowledged) and stop the ladder; False if it was past triggered."""
     won = session.execute(update(Incident).where(col(Incident.id) == incident.id, col(Incident.status) == "triggered")
                           .values(status="acknowledged", acknowledged_at=now, acknowledged_by=actor))
     session.refresh(incident)
@@ -205,7 +188,7 @@ _RESOLVE = (update(Incident)
             .returning(Incident))
 
 
-def _resolve(session: Session, incident_id: int, *, actor: str, now: datetime) -> Incident | None:
+def mark_resolved(session: Session, incident_id: int, *, actor: str, now: datetime) -> Incident | None:
     """Resolve and stop the ladder in one UPDATE that reads the row back (RETURNING), cancel the
     open-time triggers, write the timeline line: three statements, no read before them (this is
     every resolve of a storm). None if it was already resolved or does not exist."""

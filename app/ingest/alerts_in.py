@@ -8,19 +8,19 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from app.escalation.engine import ladder_snapshot
-from app.incidents.lifecycle import apply_status_event
 from app.ingest.batch import store_trigger_batch
 from app.ingest.classification import classification_policy
 from app.ingest.classifier import ClassificationPolicy, classify_event
 from app.ingest.rate_limit import check_rate
+from app.ingest.status_events import apply_status_event
 from app.ingest.store import ServiceRoute, store_trigger
 from app.models import EscalationPolicy, IntegrationKey, Service
 from app.platform.clock import utc_now
 from app.platform.config_cache import cached_in, get_row
+from app.platform.credentials import hash_secret
 from app.platform.metrics import ALERTS_ACCEPTED
 from app.platform.queueing import PendingJob, defer_job
 from app.platform.runtime import Runtime
-from app.web.tokens import hash_secret
 from integrations.inbound.event import InboundEvent
 
 

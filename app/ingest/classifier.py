@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.platform.severity import SEVERITIES
 from integrations.inbound.event import InboundEvent
 
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 DEFAULT_MAP = {"critical": "SEV1", "error": "SEV2", "warning": "SEV3", "info": "SEV4"}
 DEFAULT_FALLBACK = "SEV3"
 FALLBACK_KEY = "*"

@@ -21,16 +21,15 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
 
-from app.escalation import paging
-from app.escalation.step_keys import kind_of
-from app.escalation.stepping import fallback_channel, rules_from_stored
-from app.incidents.timeline import SYSTEM, Line, record, record_many
 from app.models import ConsoleMessage, Incident, Notification, User
-from app.outbox import recipients
+from app.outbox import recipients, rows
+from app.outbox.notify_rules import fallback_channel, rules_from_stored
 from app.outbox.pages import build_page, build_recipient, for_row
+from app.outbox.step_keys import kind_of
 from app.platform.database import aware_utc
 from app.platform.metrics import FIRST_PAGE_SECONDS, PAGES
 from app.platform.queueing import DELIVER_JOB, PendingJob, defer_job, delivery_queue
+from app.timeline.entries import SYSTEM, Line, record, record_many
 from integrations.notifier import (
     DeliveryError,
     DeliveryReceipt,
@@ -314,7 +313,7 @@ def fail_and_fall_through(session: Session, row: Notification, now: datetime, re
             session.add(expedited)
             defer_job(session, PendingJob(delivery_queue(channel), DELIVER_JOB, (expedited.id,)))
     else:
-        paging.add_notification(session, incident, step_key=row.step_key, level=row.level, recipient=row.recipient,
+        rows.add_notification(session, incident, step_key=row.step_key, level=row.level, recipient=row.recipient,
                                 user_id=row.user_id, channel=channel, due_at=now, now=now)
     record(session, incident_id=row.incident_id, kind="fallback", actor=SYSTEM, at=now,
            detail=f"falling back to {channel} for {target}")

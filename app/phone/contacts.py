@@ -11,8 +11,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from app.incidents.timeline import record
 from app.models import Incident, Notification, User
+from app.timeline.entries import record
 
 BUNDLED_PREFIX = "bundled:"  # provider_status of a page sent inside another row's SMS (see sms_policy)
 

@@ -27,7 +27,6 @@ from typing import Any, Callable
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.incidents.timeline import SYSTEM, record
 from app.models import Incident, Notification, User
 from app.outbox import recipients
 from app.outbox.delivery import (
@@ -44,6 +43,7 @@ from app.outbox.pages import build_page
 from app.phone.contacts import BUNDLED_PREFIX
 from app.platform.database import take_turns
 from app.platform.queueing import DELIVER_JOB, PendingJob, defer_job, delivery_queue
+from app.timeline.entries import SYSTEM, record
 from integrations.notifier import (
     DeliveryReceipt,
     Notifier,

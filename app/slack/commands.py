@@ -20,8 +20,8 @@ from app.escalation.oncall import oncall_users
 from app.incidents import lifecycle as incidents
 from app.incidents.responders import act
 from app.models import ApiToken, Incident, ScheduleRecord, Service, User
+from app.platform.credentials import ROLES
 from app.platform.errors import KlaxonError
-from app.web.tokens import ROLES
 from integrations.slack import SlashCommand, SlashCommandUsageError, parse_command
 from integrations.slack.messages import escape
 

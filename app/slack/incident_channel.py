@@ -19,13 +19,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.escalation import paging
-from app.escalation.step_keys import StepKind
-from app.incidents.timeline import SYSTEM, record
 from app.models import Incident, Notification, SlackIncident, User
-from app.outbox import recipients
+from app.outbox import recipients, rows
 from app.outbox.pages import build_page
+from app.outbox.step_keys import StepKind
 from app.platform.queueing import SLACK_OPEN_CHANNEL_JOB, PendingJob, defer_job, delivery_queue
+from app.timeline.entries import SYSTEM, record
 from integrations.notifier import Page, PermanentDeliveryError, TransientDeliveryError
 from integrations.slack import SlackNotifier, incident_channel_name
 
@@ -184,5 +183,5 @@ def _opened(session: Session, incident_id: int, name: str, channel_id: str, now:
     record(session, incident_id=incident_id, kind="slack_channel", actor=SYSTEM, at=now,
            detail=f"opened Slack channel #{name} ({channel_id})")
     # The pinned summary is a snapshot; this page message is kept current and carries the timeline.
-    paging.add_notification(session, incident, step_key=INCIDENT_CHANNEL_STEP, level=0,
+    rows.add_notification(session, incident, step_key=INCIDENT_CHANNEL_STEP, level=0,
                             recipient=recipients.slack_channel(channel_id), user_id=None, channel="slack", due_at=now, now=now)

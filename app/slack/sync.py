@@ -22,13 +22,10 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.escalation import paging
-from app.escalation.step_keys import StepKind
-from app.incidents.change_feed import subscribe
-from app.incidents.timeline import SYSTEM
 from app.models import Incident, Notification, Service, SlackIncident, SlackMessage, SlackTimelinePost, TimelineEntry
-from app.outbox import recipients
+from app.outbox import recipients, rows
 from app.outbox.pages import build_page
+from app.outbox.step_keys import StepKind
 from app.platform.config_cache import get_row
 from app.platform.queueing import SLACK_SYNC_JOB, PendingJob, defer_job
 from app.slack.incident_channel import (
@@ -38,6 +35,8 @@ from app.slack.incident_channel import (
     ensure_slack_state,
     request_incident_channel,
 )
+from app.timeline.change_feed import subscribe
+from app.timeline.entries import SYSTEM
 from integrations.notifier import Page, PermanentDeliveryError
 from integrations.slack import SlackNotifier, fallback_text, page_blocks
 
@@ -86,7 +85,7 @@ def _post_to_service_channel(session: Session, incident: Incident, now: datetime
     service = get_row(session, Service, incident.service_id)  # configuration: from the cache, no query
     if service is None or not service.slack_channel:
         return
-    paging.add_notification(session, incident, step_key=SERVICE_CHANNEL_STEP, level=0,
+    rows.add_notification(session, incident, step_key=SERVICE_CHANNEL_STEP, level=0,
                             recipient=recipients.slack_channel(service.slack_channel), user_id=None, channel="slack",
                             due_at=now, now=now)
 

@@ -8,9 +8,10 @@ from typing import Any, Callable, TypeVar
 from flask import current_app, g, request
 from sqlmodel import Session
 
+from app.platform.credentials import Caller
 from app.platform.errors import Forbidden
 from app.platform.runtime import Runtime
-from app.web.tokens import Caller, authenticate
+from app.web.tokens import authenticate
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -18,8 +18,8 @@ import hmac
 from sqlmodel import Session, col, select
 
 from app.models import ApiToken
+from app.platform.credentials import hash_secret
 from app.platform.errors import Unauthorized
-from app.web.tokens import hash_secret
 
 PREFIX = "klxf_"
 

@@ -12,6 +12,7 @@ from app.incidents import lifecycle as incidents
 from app.models import Incident
 from app.platform.clock import utc_now
 from app.platform.errors import BadRequest, NotFound
+from app.platform.severity import SEVERITIES
 from app.web.context import caller, db, json_body, requires
 from app.web.incident_json_sql import incident_document
 from app.web.paging import cursor_arg, limit_arg, page
@@ -38,7 +39,7 @@ def list_incidents() -> Any:
         query = query.where(col(Incident.service_id) == request.args["service"])
     severity = request.args.get("severity")
     if severity:
-        if severity not in incidents.SEVERITIES:
+        if severity not in SEVERITIES:
             raise BadRequest(f"unknown severity {severity!r}: use SEV1, SEV2, SEV3 or SEV4")
         query = query.where(col(Incident.severity) == severity)
     since, until = _instant_arg("since"), _instant_arg("until")

@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Table, bindparam, select
 from sqlmodel import Session
 
 from app.models import ApiToken, User
+from app.platform.credentials import ROLES, Caller, hash_secret
 from app.platform.errors import BadRequest, Unauthorized
-
-ROLES = ("responder", "commander", "admin")
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling the API, and with which role."""
-
-    user_id: str
-    role: str
-
-    def may(self, role: str) -> bool:
-        """True when the caller's role is `role` or above."""
-        return ROLES.index(self.role) >= ROLES.index(role)
-
-
-def hash_secret(secret: str) -> str:
-    """SHA-256 hex of a token or key: what the database keeps."""
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def create_token(session: Session, *, user_id: str, role: str, now: datetime) -> str:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.escalation import step_keys
-from app.escalation.step_keys import StepKind
-from app.outbox import recipients
+from app.outbox import recipients, step_keys
 from app.outbox.recipients import RecipientKind
+from app.outbox.step_keys import StepKind
 
 
 def test_each_key_reads_back_as_its_kind_and_keeps_its_stored_text() -> None:

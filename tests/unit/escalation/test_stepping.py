@@ -6,15 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from app.escalation.stepping import (
-    DEFAULT_ESCALATE_AFTER,
+from app.escalation.stepping import DEFAULT_ESCALATE_AFTER, KEEP_PACE_LIMIT, ladder_from_policy, plan_step
+from app.outbox.notify_rules import (
     DEFAULT_NOTIFY_RULES,
-    KEEP_PACE_LIMIT,
     NotifyRule,
     channel_schedule,
     fallback_channel,
-    ladder_from_policy,
-    plan_step,
     rules_from_stored,
 )
 

@@ -33,8 +33,8 @@ def record(session: Session, *, incident_id: int, kind: str, actor: str, detail:
     """Add one timeline entry to the current transaction."""
     entry = TimelineEntry(incident_id=incident_id, at=at, kind=kind, actor=actor, detail=detail)
     session.add(entry)
-    from app.incidents.change_feed import incident_changed
     from app.models import Incident
+    from app.timeline.change_feed import incident_changed
 
     incident = session.get(Incident, incident_id)
     if incident is not None:
@@ -47,7 +47,7 @@ def record_many(session: Session, lines: list[Line]) -> None:
     each as `record` does."""
     if not lines:
         return
-    from app.incidents.change_feed import incident_changed
+    from app.timeline.change_feed import incident_changed
 
     session.execute(TIMELINE.insert(), [
         dict(incident_id=line.incident.id, at=line.at, kind=line.kind, actor=line.actor, detail=line.detail)
