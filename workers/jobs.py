@@ -11,10 +11,11 @@ import time
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from app.escalation import due_steps, engine
+from app.escalation import due_steps, engine, open_triggers
 from app.models import Incident, IncidentTrigger
-from app.outbox.delivery import Sent, deliver, next_due_on_channel, record_sent_many, send_claimed
+from app.outbox.delivery import Sent, deliver, record_sent_many, send_claimed
 from app.outbox.delivery_batch import claim_due
+from app.outbox.recovery import next_due_on_channel
 from app.platform.clock import utc_now
 from app.platform.queueing import (
     ESCALATE_JOB,
@@ -75,13 +76,13 @@ def run_due_steps(wake: str | None = None, *, timeouts: bool = True) -> dict[str
         pass
     if timeouts:
         _run_ack_timeouts(outcomes)
-    _rearm(lambda session: engine.next_step_at(session, utc_now(), REARM_HORIZON), due_steps_wakeup)
+    _rearm(lambda session: due_steps.next_step_at(session, utc_now(), REARM_HORIZON), due_steps_wakeup)
     return outcomes
 
 
 def _run_ack_timeouts(outcomes: dict[str, int]) -> None:
     with get_runtime().session(reading=True) as session:
-        due = engine.due_incidents(session, utc_now(), statuses=("acknowledged",))
+        due = due_steps.due_incidents(session, utc_now(), statuses=("acknowledged",))
     for incident_id, token, step in due:
         _count(outcomes, _run_logged(lambda: escalate(incident_id, token, step), incident_id))
 
@@ -99,7 +100,7 @@ def _run_step_batch(runtime: Any, outcomes: dict[str, int]) -> int:
     except Exception:  # noqa: BLE001 - fall back to single steps below
         log.exception("a batch of due steps failed; running them one by one")
     with runtime.session(reading=True) as session:
-        due = engine.due_incidents(session, utc_now(), limit=due_steps.BATCH_SIZE, statuses=("triggered",))
+        due = due_steps.due_incidents(session, utc_now(), limit=due_steps.BATCH_SIZE, statuses=("triggered",))
     for incident_id, token, step in due:
         _count(outcomes, run_or_postpone(runtime, (incident_id, token, step), lambda: escalate(incident_id, token, step)))
     return len(due)
@@ -154,10 +155,10 @@ def fire_due_triggers(wake: str | None = None) -> dict[str, int]:
         runtime.redis.delete(wake_flag(runtime.settings.queue_prefix, wake))
     outcomes: dict[str, int] = {}
     with runtime.session(reading=True) as session:
-        due = engine.due_triggers(session, utc_now())
+        due = open_triggers.due_triggers(session, utc_now())
     for trigger_id in due:
         _count(outcomes, _run_logged(lambda: fire_open_trigger(trigger_id), trigger_id))
-    _rearm(lambda session: engine.next_trigger_at(session, utc_now(), REARM_HORIZON), due_triggers_wakeup)
+    _rearm(lambda session: open_triggers.next_trigger_at(session, utc_now(), REARM_HORIZON), due_triggers_wakeup)
     return outcomes
 
 
@@ -175,7 +176,7 @@ def fire_open_trigger(trigger_id: int) -> str:
         if early > timedelta(0):
             session.rollback()
             time.sleep(early.total_seconds())
-        fired = engine.fire_trigger(session, trigger_id=trigger_id, now=utc_now())
+        fired = open_triggers.fire_trigger(session, trigger_id=trigger_id, now=utc_now())
         session.commit()
         return "fired" if fired else "skipped"
 

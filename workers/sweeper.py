@@ -17,9 +17,10 @@ from typing import Callable
 
 from redis.exceptions import RedisError
 
-from app.escalation import engine
+from app.escalation import due_steps, engine, open_triggers
 from app.models import Notification
-from app.outbox.delivery import deliver, due_pending, reset_stuck
+from app.outbox.delivery import deliver
+from app.outbox.recovery import due_pending, reset_stuck
 from app.platform import worker_heartbeats
 from app.platform.clock import utc_now
 from app.platform.queueing import CHANNELS, DRAIN_DELIVERIES_JOB, ESCALATION_QUEUE, PendingJob, delivery_queue
@@ -55,12 +56,12 @@ def sweep_due_timers(runtime: Runtime, grace: timedelta = GRACE) -> SweepReport:
     busy = _busy_queues(runtime)
     cutoff = utc_now() - (BACKLOG_GRACE if busy is not None and ESCALATION_QUEUE in busy else grace)
     with runtime.session() as session:
-        due = engine.due_incidents(session, cutoff)
+        due = due_steps.due_incidents(session, cutoff)
     for item in due:
         if run_or_postpone(runtime, item, lambda: _wake(runtime, *item)) == "ran":
             report.steps += 1
     with runtime.session() as session:
-        triggers = engine.due_triggers(session, cutoff)
+        triggers = open_triggers.due_triggers(session, cutoff)
     for trigger_id in triggers:
         if _guarded(lambda: _fire(runtime, trigger_id), f"open-time trigger {trigger_id}"):
             report.triggers += 1
@@ -109,7 +110,7 @@ def _guarded(run: Callable[[], bool], what: str) -> bool:
 
 def _fire(runtime: Runtime, trigger_id: int) -> bool:
     with runtime.session() as session:
-        fired = engine.fire_trigger(session, trigger_id=trigger_id, now=utc_now())
+        fired = open_triggers.fire_trigger(session, trigger_id=trigger_id, now=utc_now())
         session.commit()
     return fired
 

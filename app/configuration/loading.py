@@ -23,7 +23,8 @@ from app.configuration.document import (
 from app.configuration.errors import ConfigError, join_path, located, pydantic_errors
 from app.configuration.fields import check_handle
 from app.configuration.yaml_source import parse_yaml
-from app.ingest.classifier import ClassificationSpecError, policy_from_dict, policy_to_dict
+from app.ingest.classification_spec import policy_from_dict, policy_to_dict
+from app.ingest.classifier import ClassificationSpecError
 from schedules.spec import ScheduleSpecError, schedule_from_dict
 
 SpecT = TypeVar("SpecT", bound=Spec)

@@ -7,18 +7,19 @@ the configuration cache, each level's targets resolved once per batch), then wri
 number of statements whatever its size: one UPDATE per incident sent together (a compare-and-set on
 token and step, as every claim is), one INSERT for every outbox row, one for every timeline line.
 Every step is whole or absent (DESIGN rule 5): a failure rolls back the batch, and the caller runs
-those incidents one by one (`engine.wake`), so a bad row cannot hold back the others.
+those incidents one by one (`engine.wake`), so a bad row cannot hold back the others. Also here:
+which timers are due (the sweeper's work list) and when the next one falls due.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.escalation import paging
 from app.escalation.engine import EARLY_TOLERANCE, announce, ladder_for, step_key
@@ -26,6 +27,7 @@ from app.escalation.stepping import StepPlan, plan_step
 from app.escalation.targets import ResolvedTargets, resolve_targets
 from app.models import Incident
 from app.outbox import rows
+from app.platform.database import aware_utc
 from app.platform.metrics import ESCALATION_LATENESS_SECONDS
 from app.platform.queueing import defer_job, due_steps_wakeup
 from app.timeline.entries import SYSTEM, Line, record_many
@@ -143,3 +145,24 @@ def _resolved(session: Session, batch: Batch, plan: StepPlan) -> ResolvedTargets
     if plan.targets not in batch.resolved:
         batch.resolved[plan.targets] = resolve_targets(session, plan.targets, batch.now)
     return batch.resolved[plan.targets]
+
+
+def due_incidents(session: Session, now: datetime, limit: int = 500,
+                  statuses: tuple[str, ...] = ("triggered", "acknowledged")) -> list[tuple[int, str, int]]:
+    """(id, token, step) of incidents whose timer is due (a step, or an ack timeout): the sweeper's work list."""
+    rows = session.exec(
+        select(Incident.id, Incident.escalation_token, Incident.escalation_step)
+        .where(col(Incident.status).in_(statuses), col(Incident.next_escalation_at) <= now)
+        .order_by(col(Incident.next_escalation_at)).limit(limit)
+    ).all()
+    return [(int(i or 0), t, s) for i, t, s in rows]
+
+
+def next_step_at(session: Session, after: datetime, horizon: timedelta) -> datetime | None:
+    """When the first timer due after `after` (and within `horizon`) falls due."""
+    found = session.exec(
+        select(func.min(Incident.next_escalation_at))
+        .where(col(Incident.status).in_(("triggered", "acknowledged")), col(Incident.next_escalation_at) > after)
+        .where(col(Incident.next_escalation_at) <= after + horizon)
+    ).first()
+    return aware_utc(found)

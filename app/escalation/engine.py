@@ -12,17 +12,16 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col
 
-from app.escalation import paging
+from app.escalation import open_triggers, paging
 from app.escalation.stepping import Ladder, StepPlan, ladder_from_policy, plan_step
-from app.models import EscalationPolicy, Incident, IncidentTrigger
+from app.models import EscalationPolicy, Incident
 from app.outbox import step_keys
 from app.platform.config_cache import get_row
-from app.platform.database import UTCDateTime, aware_utc
-from app.platform.queueing import defer_job, due_steps_wakeup, due_triggers_wakeup
+from app.platform.queueing import defer_job, due_steps_wakeup
 from app.timeline.change_feed import incident_changed
 from app.timeline.entries import SYSTEM, record
 
@@ -71,7 +70,7 @@ def start(session: Session, incident: Incident, now: datetime, *, restart: bool 
     if restart:
         incident.escalation_round += 1
     if not restart or arm_triggers:
-        _arm_open_triggers(session, incident, now)
+        open_triggers.arm(session, incident, now)
     _run_claimed(session, incident, ladder_for(session, incident), 0, now, actor=SYSTEM)
 
 
@@ -214,47 +213,6 @@ def stopped_ladder_params() -> dict[str, Any]:
     return {"escalation_token": new_token()}
 
 
-# Every resolve runs this: a Core statement built once (an ORM bulk UPDATE built per call cost a
-# millisecond of CPU, more than the rest of the resolve).
-_TRIGGERS: Table = IncidentTrigger.__table__  # type: ignore[attr-defined]
-_CANCEL_TRIGGERS = (update(_TRIGGERS)
-                    .where(_TRIGGERS.c.incident_id == bindparam("of_incident"), _TRIGGERS.c.fired_at.is_(None),
-                           _TRIGGERS.c.cancelled_at.is_(None))
-                    .values(cancelled_at=bindparam("now", type_=UTCDateTime)))
-
-
-def cancel_triggers(session: Session, incident: Incident, now: datetime) -> None:
-    """Resolve: cancel every open-time trigger of the incident that has not fired."""
-    session.execute(_CANCEL_TRIGGERS, {"of_incident": incident.id, "now": now})
-
-
-def fire_trigger(session: Session, *, trigger_id: int, now: datetime) -> bool:
-    """Fire an open-time trigger once, if it is due and its incident is still unresolved."""
-    trigger = session.get(IncidentTrigger, trigger_id)
-    if trigger is None:
-        return False
-    incident = session.get(Incident, trigger.incident_id)
-    if incident is None or incident.status == "resolved":
-        return False
-    claimed = session.execute(
-        update(IncidentTrigger)
-        .where(col(IncidentTrigger.id) == trigger_id, col(IncidentTrigger.fired_at).is_(None))
-        .where(col(IncidentTrigger.cancelled_at).is_(None), col(IncidentTrigger.due_at) <= now)
-        .values(fired_at=now)
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    rule = trigger.rule if trigger.rule is not None else _rule_at(session, incident, trigger.trigger_index)
-    if rule is None:
-        return True
-    paging.page_targets(
-        session, incident, tuple(rule.get("targets", ())), now,
-        step_key=step_keys.trigger(trigger.trigger_index), level=0,
-        reason=f"open-time trigger: {incident.severity} unresolved after {int(rule['after_seconds'])}s",
-    )
-    return True
-
-
 def _claim(session: Session, incident_id: int, token: str, step: int, now: datetime, plan: StepPlan) -> bool:
     """Compare-and-set the step: exactly one caller wins, and never before the step is due."""
     result = session.execute(
@@ -320,72 +278,8 @@ def _defer_wakeup(session: Session, incident: Incident) -> None:
         defer_job(session, due_steps_wakeup(incident.next_escalation_at))
 
 
-TRIGGERS_PER_ROUND = 1000
-
-
-def _arm_open_triggers(session: Session, incident: Incident, now: datetime) -> None:
-    policy = session.get(EscalationPolicy, incident.escalation_policy_id) if incident.escalation_policy_id else None
-    for index, rule in enumerate(policy.open_triggers if policy else []):
-        if incident.severity not in (rule.get("severities") or [incident.severity]):
-            continue
-        # Numbered per start of the ladder: a policy handed over to arms its own rule 0, 1 ... again.
-        number = index + TRIGGERS_PER_ROUND * incident.escalation_round
-        trigger = IncidentTrigger(incident_id=incident.id or 0, trigger_index=number, rule=dict(rule),
-                                  due_at=incident.created_at + timedelta(seconds=int(rule["after_seconds"])))
-        session.add(trigger)
-        defer_job(session, due_triggers_wakeup(trigger.due_at))
-
-
-def _rule_at(session: Session, incident: Incident, index: int) -> dict[str, Any] | None:
-    """The policy's trigger rule at `index` now (for timers armed before rules were kept with them)."""
-    policy = session.get(EscalationPolicy, incident.escalation_policy_id)
-    rules = policy.open_triggers if policy else []
-    return rules[index] if index < len(rules) else None
-
-
 def _step_after_last(incident: Incident, ladder: Ladder) -> int:
     """The step a manual escalation runs: the next one, or the last level again past the end."""
     if not ladder.levels:
         return 0
     return min(incident.escalation_step, ladder.step_count - 1)
-
-
-def due_incidents(session: Session, now: datetime, limit: int = 500,
-                  statuses: tuple[str, ...] = ("triggered", "acknowledged")) -> list[tuple[int, str, int]]:
-    """(id, token, step) of incidents whose timer is due (a step, or an ack timeout): the sweeper's work list."""
-    rows = session.exec(
-        select(Incident.id, Incident.escalation_token, Incident.escalation_step)
-        .where(col(Incident.status).in_(statuses), col(Incident.next_escalation_at) <= now)
-        .order_by(col(Incident.next_escalation_at)).limit(limit)
-    ).all()
-    return [(int(i or 0), t, s) for i, t, s in rows]
-
-
-def next_step_at(session: Session, after: datetime, horizon: timedelta) -> datetime | None:
-    """When the first timer due after `after` (and within `horizon`) falls due."""
-    found = session.exec(
-        select(func.min(Incident.next_escalation_at))
-        .where(col(Incident.status).in_(("triggered", "acknowledged")), col(Incident.next_escalation_at) > after)
-        .where(col(Incident.next_escalation_at) <= after + horizon)
-    ).first()
-    return aware_utc(found)
-
-
-def next_trigger_at(session: Session, after: datetime, horizon: timedelta) -> datetime | None:
-    """When the first open-time trigger due after `after` (and within `horizon`) falls due."""
-    found = session.exec(
-        select(func.min(IncidentTrigger.due_at))
-        .where(col(IncidentTrigger.fired_at).is_(None), col(IncidentTrigger.cancelled_at).is_(None))
-        .where(col(IncidentTrigger.due_at) > after, col(IncidentTrigger.due_at) <= after + horizon)
-    ).first()
-    return aware_utc(found)
-
-
-def due_triggers(session: Session, now: datetime, limit: int = 500) -> list[int]:
-    """Ids of open-time triggers due and not fired or cancelled."""
-    rows = session.exec(
-        select(IncidentTrigger.id)
-        .where(col(IncidentTrigger.fired_at).is_(None), col(IncidentTrigger.cancelled_at).is_(None))
-        .where(col(IncidentTrigger.due_at) <= now).limit(limit)
-    ).all()
-    return [int(i or 0) for i in rows]

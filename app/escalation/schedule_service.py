@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from app.escalation.oncall import load_schedule
 from app.models import ScheduleOverride, ScheduleRecord, User
-from app.platform.clock import isoformat
+from app.platform.clock import MissingOffset, isoformat, parse_instant
 from app.platform.errors import BadRequest, Conflict, NotFound
 from schedules import Shift, gaps_between, oncall_at, shifts_between
 
@@ -36,22 +36,15 @@ def instant_field(raw: object, *, field: str, require_offset: bool = False) -> d
     if not isinstance(raw, str):
         raise BadRequest(f"{field}: must be an ISO 8601 instant string such as 2026-01-05T14:00:00Z",
                          detail={"field": field})
-    text = raw.strip()
-    if "T" in text and " " in text:
-        text = text.replace(" ", "+")  # a query string decodes the '+' of an unescaped offset as a space
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        value = parse_instant(raw, require_offset=require_offset)
+    except MissingOffset:
+        # A bare local time is ambiguous here: the writer's zone, the schedule's, or UTC?
+        raise BadRequest(f"{field}: {raw!r} needs a UTC offset or Z (2026-01-05T09:00:00-05:00)",
+                         detail={"field": field}) from None
     except ValueError:
         raise BadRequest(f"{field}: {raw!r} is not an ISO 8601 instant such as 2026-01-05T14:00:00Z",
                          detail={"field": field}) from None
-    if value.tzinfo is None:
-        if require_offset:
-            # A bare local time is ambiguous here: the writer's zone, the schedule's, or UTC?
-            raise BadRequest(f"{field}: {raw!r} needs a UTC offset or Z (2026-01-05T09:00:00-05:00)",
-                             detail={"field": field})
-        value = value.replace(tzinfo=timezone.utc)
-    try:
-        value = value.astimezone(timezone.utc)
     except OverflowError:  # year 1 or 9999 shifted by its offset
         value = LATEST
     if not EARLIEST <= value < LATEST:

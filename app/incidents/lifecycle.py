@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
-from app.escalation import engine
+from app.escalation import engine, open_triggers
 from app.incidents import handover
 from app.models import EscalationPolicy, Incident, Service, User
 from app.platform.database import UTCDateTime
@@ -197,7 +197,7 @@ def mark_resolved(session: Session, incident_id: int, *, actor: str, now: dateti
                           execution_options={"synchronize_session": False, "populate_existing": True}).first()
     if won is None:
         return None
-    engine.cancel_triggers(session, won, now)
+    open_triggers.cancel_triggers(session, won, now)
     record_many(session, [Line(won, "resolved", actor, "", now)])
     return won
 

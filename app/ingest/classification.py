@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.ingest.classifier import DEFAULT_POLICY, ClassificationPolicy, policy_from_dict
+from app.ingest.classification_spec import policy_from_dict
+from app.ingest.classifier import DEFAULT_POLICY, ClassificationPolicy
 from app.models import ConfigDocument
 from app.platform.config_cache import cached
 

@@ -19,14 +19,13 @@ from typing import Callable
 
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from app.models import ConsoleMessage, Incident, Notification, User
-from app.outbox import recipients, rows
-from app.outbox.notify_rules import fallback_channel, rules_from_stored
+from app.outbox import recipients
+from app.outbox.fall_through import describe_failure, fail_and_fall_through
 from app.outbox.pages import build_page, build_recipient, for_row
 from app.outbox.step_keys import kind_of
-from app.platform.database import aware_utc
 from app.platform.metrics import FIRST_PAGE_SECONDS, PAGES
 from app.platform.queueing import DELIVER_JOB, PendingJob, defer_job, delivery_queue
 from app.timeline.entries import SYSTEM, Line, record, record_many
@@ -285,112 +284,3 @@ def _record_failure(session_factory: Callable[[], Session], notification_id: int
         session.commit()
         return "failed"
 
-
-def fail_and_fall_through(session: Session, row: Notification, now: datetime, reason: str, code: str | None) -> None:
-    """Fail the row and page the same person on their next untried channel, now."""
-    PAGES.labels(row.channel, "failed").inc()
-    row.status, row.error = "failed", reason
-    session.add(row)
-    target = recipients.target(row.recipient)
-    record(session, incident_id=row.incident_id, kind="delivery_failed", actor=SYSTEM, at=now,
-           detail=f"{row.channel} {'notice' if row.notice else 'page'} to {target} failed permanently: {reason}")
-    if not row.user_id or row.notice:  # a notice is told once, on one channel: it is not a page to chase
-        return
-    user = session.get(User, row.user_id)
-    incident = session.get(Incident, row.incident_id)
-    if user is None or incident is None:
-        return
-    channel, waiting = next_channel(session, row, user)
-    if channel is None:
-        record(session, incident_id=row.incident_id, kind="delivery_failed", actor=SYSTEM, at=now,
-               detail=f"no channel left to reach {target}")
-        return
-    if channel in waiting:
-        # Already scheduled by a delayed rule: bring it forward rather than add yet another channel.
-        expedited = waiting[channel]
-        if expedited.due_at > now:
-            expedited.due_at = now
-            session.add(expedited)
-            defer_job(session, PendingJob(delivery_queue(channel), DELIVER_JOB, (expedited.id,)))
-    else:
-        rows.add_notification(session, incident, step_key=row.step_key, level=row.level, recipient=row.recipient,
-                                user_id=row.user_id, channel=channel, due_at=now, now=now)
-    record(session, incident_id=row.incident_id, kind="fallback", actor=SYSTEM, at=now,
-           detail=f"falling back to {channel} for {target}")
-
-
-def next_channel(session: Session, row: Notification, user: User) -> tuple[str | None, dict[str, Notification]]:
-    """The channel fall-through would use for `row`'s person, and the rows of this step still pending
-    by channel (a pending one is brought forward rather than added again)."""
-    siblings = session.exec(select(Notification).where(
-        col(Notification.incident_id) == row.incident_id, col(Notification.step_key) == row.step_key,
-        col(Notification.recipient) == row.recipient)).all()
-    waiting = {n.channel: n for n in siblings if n.status == "pending" and n.id != row.id}
-    done = {n.channel for n in siblings if n.channel not in waiting}
-    skip = done | ({"sms", "voice"} if not user.sms_enabled else set())
-    return fallback_channel(rules_from_stored(user.notify), skip), waiting
-
-
-def describe_failure(error: Exception, code: str | None) -> str:
-    """A provider's error as the timeline and the outbox row show it."""
-    return f"{error} (code {code})" if code else str(error)
-
-
-def reset_stuck(session: Session, now: datetime, live_claimers: set[str] | None = None) -> list[int]:
-    """Return rows left in `sending` by a dead worker to pending (the fence of DESIGN rule 6): at once
-    when the claimer was a process on this host that no longer exists; after SENDING_LEASE when its
-    heartbeat is gone; a worker whose heartbeat is live (or when Redis cannot say: None) keeps its
-    claim for LIVE_CLAIM_LIMIT, longer than any send plus the retries of recording it, so a database
-    blip while it records never lets a second worker send the page again."""
-    rows = session.exec(select(Notification.id, Notification.claimed_at, Notification.claimed_by,
-                               Notification.attempts).where(col(Notification.status) == "sending")).all()
-    stuck = [(int(i or 0), tries) for i, at, by, tries in rows
-             if _dead_here(by) or (at is not None and at < now - _lease(by, live_claimers))]
-    retry = [i for i, tries in stuck if tries < MAX_ATTEMPTS]
-    if retry:
-        session.execute(update(Notification).where(col(Notification.id).in_(retry), col(Notification.status) == "sending")
-                        .values(status="pending", due_at=now))
-    for i, tries in stuck:
-        # A page whose every attempt died with its worker (one that kills the process, say) is not retried for ever.
-        row = session.get(Notification, i) if tries >= MAX_ATTEMPTS else None
-        if row is not None and row.status == "sending":
-            fail_and_fall_through(session, row, now, f"gave up after {tries} attempts that never finished", None)
-    return [i for i, _ in stuck]
-
-
-def _lease(claimer: str | None, live_claimers: set[str] | None) -> timedelta:
-    if live_claimers is None or (claimer is not None and claimer in live_claimers):
-        return LIVE_CLAIM_LIMIT
-    return SENDING_LEASE
-
-
-def _dead_here(claimer: str | None) -> bool:
-    """True when `claimer` names a process on this host that has exited."""
-    if not claimer or ":" not in claimer:
-        return False
-    host, _, pid = claimer.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def due_pending(session: Session, now: datetime, older_than: timedelta, limit: int = 500) -> list[tuple[int, str]]:
-    """(id, channel) of pending rows due for longer than `older_than`: wake-ups Redis lost."""
-    rows = session.exec(select(Notification.id, Notification.channel).where(
-        col(Notification.status) == "pending", col(Notification.due_at) <= now - older_than).limit(limit)).all()
-    return [(int(i or 0), c) for i, c in rows]
-
-
-def next_due_on_channel(session: Session, channel: str, after: datetime, horizon: timedelta) -> datetime | None:
-    """When the first pending, never tried row of `channel` due after `after` (and within `horizon`)
-    falls due (a retry has its own wake-up)."""
-    found = session.exec(select(func.min(Notification.due_at)).where(
-        col(Notification.status) == "pending", col(Notification.channel) == channel, col(Notification.attempts) == 0,
-        col(Notification.due_at) > after, col(Notification.due_at) <= after + horizon)).first()
-    return aware_utc(found)

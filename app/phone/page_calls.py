@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from app.incidents.responders import act
 from app.models import Incident, Notification
-from app.outbox.delivery import fail_and_fall_through
+from app.outbox.fall_through import fail_and_fall_through
 from app.outbox.pages import build_page
 from app.phone.contacts import latest_page, users_with_phone
 from integrations.notifier import Page

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.models import Notification
-from app.outbox.delivery import fail_and_fall_through
+from app.outbox.fall_through import fail_and_fall_through
 from app.phone.contacts import BUNDLED_PREFIX
 from integrations.twilio import StatusUpdate, advances, answered_by_machine, describe_error_code, is_failure
 

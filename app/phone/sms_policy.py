@@ -29,16 +29,8 @@ from sqlmodel import Session, col, select
 
 from app.models import Incident, Notification, User
 from app.outbox import recipients
-from app.outbox.delivery import (
-    Claimed,
-    describe_failure,
-    fail_and_fall_through,
-    next_channel,
-    register_send_hook,
-    retry_delay,
-    unexpected,
-    worker_id,
-)
+from app.outbox.delivery import Claimed, register_send_hook, retry_delay, unexpected, worker_id
+from app.outbox.fall_through import describe_failure, fail_and_fall_through, next_channel
 from app.outbox.pages import build_page
 from app.phone.contacts import BUNDLED_PREFIX
 from app.platform.database import take_turns

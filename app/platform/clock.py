@@ -17,12 +17,20 @@ def isoformat(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def parse_instant(text: str) -> datetime:
-    """Parse an ISO 8601 instant; one without an offset is taken as UTC. Raises ValueError."""
+class MissingOffset(ValueError):
+    """An instant without a UTC offset where the reader cannot know which zone was meant."""
+
+
+def parse_instant(text: str, *, require_offset: bool = False) -> datetime:
+    """Parse an ISO 8601 instant (`Z` or an offset) as aware UTC; one without an offset is taken as
+    UTC, or refused with MissingOffset when `require_offset`. Raises ValueError (and OverflowError
+    for year 1 or 9999 shifted by its offset)."""
     text = text.strip()
     if "T" in text and " " in text:
-        text = text.replace(" ", "+")  # a query string decodes the '+' of an offset as a space
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        text = text.replace(" ", "+")  # a query string decodes the '+' of an unescaped offset as a space
+    value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     if value.tzinfo is None:
+        if require_offset:
+            raise MissingOffset(f"{text!r} needs a UTC offset or Z")
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)

@@ -18,21 +18,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.models import Incident, Notification, Service, SlackIncident, SlackMessage, SlackTimelinePost, TimelineEntry
+from app.models import Incident, Notification, Service, SlackMessage, SlackTimelinePost, TimelineEntry
 from app.outbox import recipients, rows
 from app.outbox.pages import build_page
 from app.outbox.step_keys import StepKind
 from app.platform.config_cache import get_row
 from app.platform.queueing import SLACK_SYNC_JOB, PendingJob, defer_job
+from app.slack import sync_lease
 from app.slack.incident_channel import (
     INCIDENT_CHANNEL_STEP,
     SLACK_CONFIGURED,
     SLACK_QUEUE,
-    ensure_slack_state,
     request_incident_channel,
 )
 from app.timeline.change_feed import subscribe
@@ -50,7 +49,6 @@ DISPLAY_KINDS = frozenset({"acknowledged", "resolved", "severity", "commander", 
 UNMIRRORED_KINDS = frozenset({"triggered", "declared", "notified", "delivery_retry", "alert"})
 # Changes that need no sync at all.
 QUIET_KINDS = frozenset({"alert", "delivery_retry"})
-LEASE = timedelta(seconds=120)
 # Web and worker clocks differ by milliseconds: re-render a message whose page was built this close
 # to a change rather than risk leaving it stale (a needless chat.update is harmless).
 CLOCK_MARGIN = timedelta(seconds=5)
@@ -214,7 +212,7 @@ def sync_incident(session_factory: Callable[[], Session], notifier: SlackNotifie
 
     Transient Slack errors propagate (the caller retries the whole, idempotent sync later).
     """
-    taken = _take_lease(session_factory, incident_id, now())
+    taken = sync_lease.take_lease(session_factory, incident_id, now())
     if isinstance(taken, datetime):
         return SyncOutcome(busy_until=taken)
     holding: int | None = taken
@@ -225,58 +223,14 @@ def sync_incident(session_factory: Callable[[], Session], notifier: SlackNotifie
                 plan = plan_sync(session, incident_id=incident_id, public_url=public_url)
             updated += sum(_apply_update(session_factory, notifier, u, now) for u in plan.updates)
             posted += sum(_apply_post(session_factory, notifier, p, now) for p in plan.posts)
-            holding = _release_unless_asked_again(session_factory, incident_id, taken, now())
+            holding = sync_lease.release_unless_asked_again(session_factory, incident_id, taken, now())
             if holding is None:
                 break
             taken = holding
     finally:
         if holding is not None:
-            _release(session_factory, incident_id)
+            sync_lease.release(session_factory, incident_id)
     return SyncOutcome(updated, posted)
-
-
-def _take_lease(session_factory: Callable[[], Session], incident_id: int, now: datetime) -> int | datetime:
-    """Count our request, then take the lease: the request count we saw, or when the holder's lease ends."""
-    with session_factory() as session:
-        ensure_slack_state(session, incident_id)
-        session.execute(update(SlackIncident).where(col(SlackIncident.incident_id) == incident_id)
-                        .values(sync_requests=SlackIncident.sync_requests + 1))  # type: ignore[operator]
-        taken = session.execute(update(SlackIncident).where(
-            col(SlackIncident.incident_id) == incident_id,
-            col(SlackIncident.sync_lease_until).is_(None) | (col(SlackIncident.sync_lease_until) < now))
-            .values(sync_lease_until=now + LEASE))
-        state = session.exec(select(SlackIncident).where(col(SlackIncident.incident_id) == incident_id)
-                             .execution_options(populate_existing=True)).one()
-        session.commit()
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
-            return state.sync_requests
-        return state.sync_lease_until or now
-
-
-def _release_unless_asked_again(session_factory: Callable[[], Session], incident_id: int, seen: int,
-                                now: datetime) -> int | None:
-    """Release the lease if no job asked for a sync since `seen`; else keep it and return the new count."""
-    with session_factory() as session:
-        released = session.execute(update(SlackIncident).where(
-            col(SlackIncident.incident_id) == incident_id, col(SlackIncident.sync_requests) == seen)
-            .values(sync_lease_until=None))
-        if released.rowcount == 1:  # type: ignore[attr-defined]
-            session.commit()
-            return None
-        # A job that found us busy counted its request and left: its change may postdate our plan.
-        session.execute(update(SlackIncident).where(col(SlackIncident.incident_id) == incident_id)
-                        .values(sync_lease_until=now + LEASE))
-        state = session.exec(select(SlackIncident).where(col(SlackIncident.incident_id) == incident_id)
-                             .execution_options(populate_existing=True)).one()
-        session.commit()
-        return state.sync_requests
-
-
-def _release(session_factory: Callable[[], Session], incident_id: int) -> None:
-    with session_factory() as session:
-        session.execute(update(SlackIncident).where(col(SlackIncident.incident_id) == incident_id)
-                        .values(sync_lease_until=None))
-        session.commit()
 
 
 def _apply_update(session_factory: Callable[[], Session], notifier: SlackNotifier, job: MessageUpdate,

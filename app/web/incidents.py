@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from app.incidents import lifecycle as incidents
 from app.models import Incident
-from app.platform.clock import utc_now
+from app.platform.clock import MissingOffset, parse_instant, utc_now
 from app.platform.errors import BadRequest, NotFound
 from app.platform.severity import SEVERITIES
 from app.web.context import caller, db, json_body, requires
@@ -62,13 +62,11 @@ def _instant_arg(name: str) -> datetime | None:
     if not raw:
         return None
     try:
-        # An offset's "+" arrives as a space when a client did not encode it.
-        value = datetime.fromisoformat(raw.replace(" ", "+").replace("Z", "+00:00"))
-    except ValueError:
+        return parse_instant(raw, require_offset=True)
+    except MissingOffset:
+        raise BadRequest(f"{name} needs a UTC offset or Z: {raw!r}") from None
+    except (ValueError, OverflowError):
         raise BadRequest(f"{name} must be an ISO 8601 time, such as 2026-12-01T00:00:00Z") from None
-    if value.tzinfo is None:
-        raise BadRequest(f"{name} needs a UTC offset or Z: {raw!r}")
-    return value.astimezone(timezone.utc)
 
 
 @bp.get("/incidents/<int:incident_id>")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from app.ingest.classification_spec import policy_from_dict, policy_to_dict
 from app.ingest.classifier import (
     DEFAULT_POLICY,
     MAX_MATCH_CHARS,
@@ -17,8 +18,6 @@ from app.ingest.classifier import (
     Rule,
     classify,
     classify_event,
-    policy_from_dict,
-    policy_to_dict,
 )
 from integrations.inbound import parse_alertmanager, parse_pagerduty
 from tests.unit.inbound import load_fixture
