@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select
 
 from app.escalation import paging
-from app.escalation.engine import EARLY_TOLERANCE, announce, ladder_for, step_key
-from app.escalation.stepping import StepPlan, plan_step
+from app.escalation.engine import EARLY_TOLERANCE, STEP_CLAIM, announce, ladder_for, step_claim, step_key
+from app.escalation.stepping import StepPlan, gap_line, page_until_reached, plan_step
 from app.escalation.targets import ResolvedTargets, resolve_targets
 from app.models import Incident
 from app.outbox import rows
@@ -32,19 +31,7 @@ from app.platform.metrics import ESCALATION_LATENESS_SECONDS
 from app.platform.queueing import defer_job, due_steps_wakeup
 from app.timeline.entries import SYSTEM, Line, record_many
 
-INCIDENT: Table = Incident.__table__  # type: ignore[attr-defined]
 BATCH_SIZE = 100
-
-# The claim: a compare-and-set on (token, step) and the due time, sent for the whole batch at once.
-_CLAIM = (
-    update(INCIDENT)
-    .where(INCIDENT.c.id == bindparam("claim_id"), INCIDENT.c.escalation_token == bindparam("claim_token"))
-    .where(INCIDENT.c.escalation_step == bindparam("claim_step"), INCIDENT.c.status == "triggered")
-    .where(INCIDENT.c.next_escalation_at <= bindparam("claim_now"))
-    .values(escalation_step=bindparam("new_step"), escalation_level=bindparam("new_level"),
-            next_escalation_at=bindparam("new_due"), last_step_at=bindparam("new_last_step_at"))
-)
-
 
 @dataclass
 class Batch:
@@ -74,7 +61,7 @@ def run_due_steps(session: Session, now: datetime, limit: int = BATCH_SIZE) -> l
     for incident in incidents:
         _plan(session, batch, incident)
     if batch.claims:
-        session.execute(_CLAIM, batch.claims)
+        session.execute(STEP_CLAIM, batch.claims)  # the whole batch's claims at once
         _tell_loaded_rows(incidents, batch.claims)
     rows.insert_pages(session, batch.rows, now)
     record_many(session, batch.lines)
@@ -100,22 +87,19 @@ def _plan(session: Session, batch: Batch, incident: Incident) -> None:
         return
     if first:
         announce(session, incident, now)
-    while True:
-        pages = paging.plan_pages(session, incident, _resolved(session, batch, plan), now,
-                                  step_key=step_key(incident, plan.step), level=plan.level)
+
+    def page(level: StepPlan) -> bool:
+        pages = paging.plan_pages(session, incident, _resolved(session, batch, level), now,
+                                  step_key=step_key(incident, level.step), level=level.level)
         batch.rows.extend(pages.rows)
         if pages.reached:
             batch.lines.append(Line(incident, "paged", SYSTEM,
-                                    paging.paged_line(f"escalation level {plan.level}", pages), now))
-        if pages.reached or plan.next_step is None:
-            break
-        batch.lines.append(Line(incident, "escalation_gap", SYSTEM,
-                                f"level {plan.level} has nobody to page; paging level "
-                                f"{plan.level % len(ladder.levels) + 1} now", now))
-        next_plan = plan_step(ladder, plan.next_step, incident.severity, now)
-        if next_plan is None:
-            break
-        plan = next_plan
+                                    paging.paged_line(f"escalation level {level.level}", pages), now))
+        elif level.next_step is not None:
+            batch.lines.append(Line(incident, "escalation_gap", SYSTEM, gap_line(ladder, level), now))
+        return pages.reached
+
+    plan = page_until_reached(ladder, plan, incident.severity, now, page)
     batch.claims.append(_claim(incident, step, _next_step(plan), plan.level, plan.next_due_at, now))
 
 
@@ -135,9 +119,8 @@ def _next_step(plan: StepPlan) -> int:
 
 def _claim(incident: Incident, step: int, new_step: int, new_level: int, new_due: datetime | None,
            now: datetime, *, ran_at: datetime | None | str = "now") -> dict[str, Any]:
-    return dict(claim_id=incident.id, claim_token=incident.escalation_token, claim_step=step, claim_now=now,
-                new_step=new_step, new_level=new_level, new_due=new_due,
-                new_last_step_at=now if ran_at == "now" else ran_at)
+    return step_claim(incident.id or 0, incident.escalation_token, step, now, new_step=new_step, new_level=new_level,
+                      new_due=new_due, ran_at=now if ran_at == "now" else ran_at)  # type: ignore[arg-type]
 
 
 def _resolved(session: Session, batch: Batch, plan: StepPlan) -> ResolvedTargets:

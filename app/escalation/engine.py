@@ -12,12 +12,12 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from app.escalation import open_triggers, paging
-from app.escalation.stepping import Ladder, StepPlan, ladder_from_policy, plan_step
+from app.escalation.stepping import Ladder, StepPlan, gap_line, ladder_from_policy, page_until_reached, plan_step
 from app.models import EscalationPolicy, Incident
 from app.outbox import step_keys
 from app.platform.config_cache import get_row
@@ -213,21 +213,31 @@ def stopped_ladder_params() -> dict[str, Any]:
     return {"escalation_token": new_token()}
 
 
+# The claim of a step: a compare-and-set on (token, step) and the due time, so exactly one caller
+# wins and never before the step is due. Built once; the batched steps send it for many incidents.
+_INCIDENT: Table = Incident.__table__  # type: ignore[attr-defined]
+STEP_CLAIM = (
+    update(_INCIDENT)
+    .where(_INCIDENT.c.id == bindparam("claim_id"), _INCIDENT.c.escalation_token == bindparam("claim_token"))
+    .where(_INCIDENT.c.escalation_step == bindparam("claim_step"), _INCIDENT.c.status == "triggered")
+    .where(_INCIDENT.c.next_escalation_at <= bindparam("claim_now"))
+    .values(escalation_step=bindparam("new_step"), escalation_level=bindparam("new_level"),
+            next_escalation_at=bindparam("new_due"), last_step_at=bindparam("new_last_step_at"))
+)
+
+
+def step_claim(incident_id: int, token: str, step: int, now: datetime, *, new_step: int, new_level: int,
+               new_due: datetime | None, ran_at: datetime | None) -> dict[str, Any]:
+    """STEP_CLAIM's parameters: claim `step` under `token` if due by `now`, and move the ladder on."""
+    return dict(claim_id=incident_id, claim_token=token, claim_step=step, claim_now=now, new_step=new_step,
+                new_level=new_level, new_due=new_due, new_last_step_at=ran_at)
+
+
 def _claim(session: Session, incident_id: int, token: str, step: int, now: datetime, plan: StepPlan) -> bool:
     """Compare-and-set the step: exactly one caller wins, and never before the step is due."""
-    result = session.execute(
-        update(Incident)
-        .where(col(Incident.id) == incident_id, col(Incident.escalation_token) == token)
-        .where(col(Incident.escalation_step) == step, col(Incident.status) == "triggered")
-        .where(col(Incident.next_escalation_at) <= now + EARLY_TOLERANCE)
-        .values(
-            escalation_step=plan.next_step if plan.next_step is not None else step + 1,
-            escalation_level=plan.level,
-            next_escalation_at=plan.next_due_at,
-            last_step_at=now,
-        )
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    claim = step_claim(incident_id, token, step, now + EARLY_TOLERANCE, new_level=plan.level, new_due=plan.next_due_at,
+                       new_step=plan.next_step if plan.next_step is not None else step + 1, ran_at=now)
+    return session.execute(STEP_CLAIM, claim).rowcount == 1  # type: ignore[attr-defined]
 
 
 def _run_claimed(session: Session, incident: Incident, ladder: Ladder, step: int, now: datetime, *, actor: str,
@@ -249,24 +259,22 @@ def _run_claimed(session: Session, incident: Incident, ladder: Ladder, step: int
 def _page_from(session: Session, incident: Incident, ladder: Ladder, plan: StepPlan, now: datetime, *, actor: str,
                key_override: str | None = None) -> None:
     """Page the plan's level; a level that reaches nobody hands on to the next level at once (rule 9)."""
-    while True:
-        reached = paging.page_targets(
-            session, incident, plan.targets, now, step_key=key_override or step_key(incident, plan.step),
-            level=plan.level,
-            reason=f"escalation level {plan.level}", actor=actor,
-        )
-        key_override = None
-        if reached or plan.next_step is None:
-            break
-        record(session, incident_id=incident.id or 0, kind="escalation_gap", actor=SYSTEM, at=now,
-               detail=f"level {plan.level} has nobody to page; paging level {plan.level % len(ladder.levels) + 1} now")
-        next_plan = plan_step(ladder, plan.next_step, incident.severity, now)
-        if next_plan is None:
-            break
-        plan = next_plan
-        incident.escalation_step = plan.next_step if plan.next_step is not None else plan.step + 1
-        incident.escalation_level = plan.level
-        incident.next_escalation_at = plan.next_due_at
+    keys = iter([key_override] if key_override else [])
+
+    def page(level: StepPlan) -> bool:
+        reached = paging.page_targets(session, incident, level.targets, now,
+                                      step_key=next(keys, None) or step_key(incident, level.step), level=level.level,
+                                      reason=f"escalation level {level.level}", actor=actor)
+        if not reached and level.next_step is not None:
+            record(session, incident_id=incident.id or 0, kind="escalation_gap", actor=SYSTEM, at=now,
+                   detail=gap_line(ladder, level))
+        return reached
+
+    last = page_until_reached(ladder, plan, incident.severity, now, page)
+    if last is not plan:  # levels that reached nobody were passed: the ladder goes on from the last one paged
+        incident.escalation_step = last.next_step if last.next_step is not None else last.step + 1
+        incident.escalation_level = last.level
+        incident.next_escalation_at = last.next_due_at
     session.add(incident)
     if incident.next_escalation_at is not None:
         _defer_wakeup(session, incident)

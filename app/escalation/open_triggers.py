@@ -59,16 +59,26 @@ def fire_trigger(session: Session, *, trigger_id: int, now: datetime) -> bool:
 TRIGGERS_PER_ROUND = 1000
 
 
+def applies(rule: dict[str, Any], severity: str) -> bool:
+    """True when the trigger rule covers `severity` (a rule without severities covers every one)."""
+    return severity in (rule.get("severities") or [severity])
+
+
+def fires_after(rule: dict[str, Any]) -> timedelta:
+    """How long after the incident opens the rule fires."""
+    return timedelta(seconds=int(rule["after_seconds"]))
+
+
 def arm(session: Session, incident: Incident, now: datetime) -> None:
     """Arm the policy's open-time triggers for this start of the ladder, counted from the incident's creation."""
     policy = session.get(EscalationPolicy, incident.escalation_policy_id) if incident.escalation_policy_id else None
     for index, rule in enumerate(policy.open_triggers if policy else []):
-        if incident.severity not in (rule.get("severities") or [incident.severity]):
+        if not applies(rule, incident.severity):
             continue
         # Numbered per start of the ladder: a policy handed over to arms its own rule 0, 1 ... again.
         number = index + TRIGGERS_PER_ROUND * incident.escalation_round
         trigger = IncidentTrigger(incident_id=incident.id or 0, trigger_index=number, rule=dict(rule),
-                                  due_at=incident.created_at + timedelta(seconds=int(rule["after_seconds"])))
+                                  due_at=incident.created_at + fires_after(rule))
         session.add(trigger)
         defer_job(session, due_triggers_wakeup(trigger.due_at))
 

@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from app.escalation.stepping import ladder_from_policy, plan_step
+from app.escalation import open_triggers
+from app.escalation.paging import plan_pages
+from app.escalation.stepping import StepPlan, ladder_from_policy, page_until_reached, plan_step
 from app.escalation.targets import resolve_targets
-from app.models import EscalationPolicy, Service, User
-from app.outbox.notify_rules import channel_schedule, rules_from_stored
+from app.models import EscalationPolicy, Incident, Service
+from app.outbox import recipients, step_keys
 from app.platform.errors import BadRequest
 from app.platform.severity import require_severity
 
@@ -40,35 +42,39 @@ def simulate(session: Session, *, service_id: str, severity: str, at: datetime) 
     if policy is None:
         return []
     ladder = ladder_from_policy(policy.levels, policy.repeat, policy.escalate_severities)
+    # Never added to the session: the rows planned for it are read, not written.
+    probe = Incident(id=0, service_id=service_id, title="simulated", dedup_key="", severity=severity, created_at=at)
     pages: list[SimulatedPage] = []
-    step, when = 0, at
-    while (plan := plan_step(ladder, step, severity, when)) is not None:
-        reached = _pages_for(session, plan.targets, plan.level, severity, when, pages)
+    when = at
+
+    def page(level: StepPlan) -> bool:  # pages level `level` at `when`, as the engine would
+        reached = _pages_for(session, probe, level.targets, level.level, when, pages,
+                             step_keys.ladder_step(level.step, 0))
         if not reached:
-            pages.append(SimulatedPage(when, plan.level, "-", "-", "nobody on call: next level at once"))
-        if plan.next_step is None:
+            pages.append(SimulatedPage(when, level.level, "-", "-", "nobody on call: next level at once"))
+        return reached
+
+    plan = plan_step(ladder, 0, severity, when)
+    while plan is not None:
+        last = page_until_reached(ladder, plan, severity, when, page)
+        if last.next_step is None:
             break
-        step, when = plan.next_step, (plan.next_due_at if reached else when) or when
-    for rule in policy.open_triggers:
-        if severity in (rule.get("severities") or [severity]):
-            fire_at = at + timedelta(seconds=int(rule["after_seconds"]))
-            _pages_for(session, tuple(rule.get("targets", ())), 0, severity, fire_at, pages, note="open-time trigger")
+        when = last.next_due_at or when
+        plan = plan_step(ladder, last.next_step, severity, when)
+    for index, rule in enumerate(policy.open_triggers):
+        if open_triggers.applies(rule, severity):
+            _pages_for(session, probe, tuple(rule.get("targets", ())), 0, at + open_triggers.fires_after(rule), pages,
+                       step_keys.trigger(index), note="open-time trigger")
     return sorted(pages, key=lambda p: (p.at, p.level, p.recipient, p.channel))
 
 
-def _pages_for(session: Session, targets: tuple[str, ...], level: int, severity: str, when: datetime,
-               pages: list[SimulatedPage], note: str = "") -> bool:
-    resolved = resolve_targets(session, targets, when)
-    reached = False
-    for user_id in resolved.user_ids:
-        user = session.get(User, user_id)
-        for channel, due in channel_schedule(rules_from_stored(user.notify if user else None), severity, when):
-            pages.append(SimulatedPage(due, level, user_id, channel, note))
-            reached = True
-    for name in resolved.slack_channels:
-        pages.append(SimulatedPage(when, level, name, "slack", note))
-        reached = True
-    return reached
+def _pages_for(session: Session, probe: Incident, targets: tuple[str, ...], level: int, when: datetime,
+               pages: list[SimulatedPage], step_key: str, note: str = "") -> bool:
+    """The pages the engine would plan for `targets` at `when` (paging.plan_pages, the very same rules)."""
+    plan = plan_pages(session, probe, resolve_targets(session, targets, when), when, step_key=step_key, level=level)
+    pages.extend(SimulatedPage(row["due_at"], level, recipients.target(row["recipient"]), row["channel"], note)
+                 for row in plan.rows)
+    return plan.reached
 
 
 def format_offset(delta: timedelta) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 DEFAULT_ESCALATE_AFTER = timedelta(minutes=5)
 # A step that ran late takes its lateness off the next wait, up to this much and never more than half
@@ -94,3 +94,22 @@ def catch_up(now: datetime, due: datetime | None, wait: timedelta) -> timedelta:
     if due is None or due >= now:
         return timedelta(0)
     return min(now - due, KEEP_PACE_LIMIT, wait / 2)
+
+
+def page_until_reached(ladder: Ladder, plan: StepPlan, severity: str, now: datetime,
+                       page: Callable[[StepPlan], bool]) -> StepPlan:
+    """Page `plan`'s level with `page` (True when it reached someone) and, while a level reaches nobody,
+    the next level at once (DESIGN rule 9); the last plan paged. The engine, the batched steps and
+    simulate all walk the ladder through this one rule."""
+    while not page(plan) and plan.next_step is not None:
+        next_plan = plan_step(ladder, plan.next_step, severity, now)
+        if next_plan is None:
+            break
+        plan = next_plan
+    return plan
+
+
+def gap_line(ladder: Ladder, plan: StepPlan) -> str:
+    """The timeline line of a level that reached nobody."""
+    return f"level {plan.level} has nobody to page; paging level {plan.level % len(ladder.levels) + 1} now"
+

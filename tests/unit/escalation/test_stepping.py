@@ -6,7 +6,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from app.escalation.stepping import DEFAULT_ESCALATE_AFTER, KEEP_PACE_LIMIT, ladder_from_policy, plan_step
+from app.escalation.stepping import (
+    DEFAULT_ESCALATE_AFTER,
+    KEEP_PACE_LIMIT,
+    StepPlan,
+    gap_line,
+    ladder_from_policy,
+    page_until_reached,
+    plan_step,
+)
 from app.outbox.notify_rules import (
     DEFAULT_NOTIFY_RULES,
     NotifyRule,
@@ -119,3 +127,26 @@ def test_catching_up_never_takes_more_than_half_the_wait() -> None:
 def test_a_step_run_early_or_on_time_waits_the_full_time() -> None:
     plan = plan_step(LADDER, 0, "SEV1", T0, due=T0 + timedelta(seconds=1))
     assert plan is not None and plan.next_due_at == T0 + LADDER.levels[0].escalate_after
+
+
+@pytest.mark.parametrize("reaches, paged, last_level", [
+    ({1}, [1], 1),  # level 1 reaches someone: the walk stops there
+    ({2}, [1, 2], 2),  # nobody at level 1: level 2 at once
+    (set(), [1, 2, 3], 3),  # nobody anywhere: every level once, then the ladder's end
+])
+def test_a_level_that_reaches_nobody_hands_on_at_once(reaches: set[int], paged: list[int], last_level: int) -> None:
+    ladder = ladder_from_policy([{"targets": ["user:a"], "escalate_after_seconds": 60},
+                                 {"targets": ["user:b"], "escalate_after_seconds": 60},
+                                 {"targets": ["user:c"]}], 0, ["SEV1"])
+    seen: list[int] = []
+
+    def page(plan: StepPlan) -> bool:
+        seen.append(plan.level)
+        return plan.level in reaches
+
+    first = plan_step(ladder, 0, "SEV1", T0)
+    assert first is not None
+    last = page_until_reached(ladder, first, "SEV1", T0, page)
+    assert seen == paged and last.level == last_level
+    assert gap_line(ladder, first) == "level 1 has nobody to page; paging level 2 now"
+
