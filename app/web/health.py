@@ -17,6 +17,8 @@ from sqlalchemy import text
 from app.platform.metrics import exposition
 from app.platform.queueing import queue_names
 from app.platform.worker_heartbeats import HEARTBEAT_TTL_SECONDS, live_workers
+from app.web.api_docs import documented
+from app.web.api_models import Alive, Readiness
 from app.web.context import db, runtime
 from app.web.tokens import authenticate
 
@@ -24,12 +26,14 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@documented(answer=Alive, bearer=False, errors=(), tag="health")
 def healthz() -> Any:
     """The process is up."""
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
+@documented(answer=Readiness, bearer=False, errors=(503,), error_model=Readiness, tag="health")
 def readyz() -> Any:
     """Ready when pages can go out: the database and Redis answer and some worker beats; else 503
     naming what is missing."""
@@ -60,6 +64,7 @@ def _workers_check() -> str:
 
 
 @bp.get("/metrics")
+@documented(errors=(401,), tag="health")
 def metrics() -> Response:
     """Prometheus text format (app/platform/metrics.py), for KLAXON_METRICS_TOKEN or any API token: what the
     processes counted, and the jobs waiting per queue read now."""

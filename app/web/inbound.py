@@ -15,6 +15,17 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.ingest.alerts_in import AcceptedEvent, accept_batch, accept_event, find_key
 from app.platform.errors import KlaxonError, NotFound, PayloadTooLarge, RateLimited
+from app.web.api_docs import documented
+from app.web.api_models import (
+    AlertmanagerWebhook,
+    BatchAccepted,
+    EventAccepted,
+    GenericBatch,
+    GenericEvent,
+    PagerDutyAccepted,
+    PagerDutyEvent,
+    PagerDutyRefused,
+)
 from app.web.context import runtime
 from integrations.inbound import (
     InvalidEvent,
@@ -25,6 +36,10 @@ from integrations.inbound import (
     parse_pagerduty,
 )
 from integrations.inbound.event import InboundEvent
+
+# An intake refuses a bad event (400), an unknown key (404), a body over 512 KB (413) and a key over
+# its rate (429, with Retry-After).
+INTAKE_ERRORS = (400, 404, 413, 429)
 
 bp = Blueprint("inbound", __name__)
 
@@ -48,6 +63,7 @@ def _read_json() -> Any:
 
 
 @bp.post("/v2/enqueue")
+@documented(ok=202, answer=PagerDutyAccepted, json=PagerDutyEvent, bearer=False, errors=(400, 413, 429), error_model=PagerDutyRefused, tag="alerts in")
 def pagerduty_enqueue() -> Any:
     """PagerDuty Events API v2, with its own answer shapes."""
     try:
@@ -88,24 +104,28 @@ def _webhook(parse: Callable[[dict[str, Any]], InboundEvent], key_text: str) -> 
 
 
 @bp.post("/integrations/alertmanager/<key>")
+@documented(ok=202, answer=EventAccepted, json=AlertmanagerWebhook, bearer=False, errors=INTAKE_ERRORS, tag="alerts in")
 def alertmanager(key: str) -> Any:
     """Prometheus Alertmanager webhook (version 4): one incident per group."""
     return _webhook(parse_alertmanager, key)
 
 
 @bp.post("/integrations/grafana/<key>")
+@documented(ok=202, answer=EventAccepted, json=AlertmanagerWebhook, bearer=False, errors=INTAKE_ERRORS, tag="alerts in")
 def grafana(key: str) -> Any:
     """Grafana alerting webhook contact point."""
     return _webhook(parse_grafana, key)
 
 
 @bp.post("/integrations/generic/<key>")
+@documented(ok=202, answer=EventAccepted, json=GenericEvent, bearer=False, errors=INTAKE_ERRORS, tag="alerts in")
 def generic(key: str) -> Any:
     """Klaxon's own simple JSON event."""
     return _webhook(parse_generic, key)
 
 
 @bp.post("/integrations/generic/<key>/batch")
+@documented(ok=202, answer=BatchAccepted, json=GenericBatch, bearer=False, errors=INTAKE_ERRORS, tag="alerts in")
 def generic_batch(key: str) -> Any:
     """Up to 1,000 generic events in one request, all or nothing (CONTRACT section 8)."""
     try:

@@ -13,6 +13,17 @@ from app.models import Incident
 from app.platform.clock import MissingOffset, parse_instant, utc_now
 from app.platform.errors import BadRequest, NotFound
 from app.platform.severity import SEVERITIES
+from app.web.api_docs import documented
+from app.web.api_models import (
+    CommanderChange,
+    Declare,
+    Escalate,
+    IncidentFilters,
+    IncidentOut,
+    IncidentPage,
+    Note,
+    SeverityChange,
+)
 from app.web.context import caller, db, json_body, requires
 from app.web.incident_json_sql import incident_document
 from app.web.paging import cursor_arg, limit_arg, page
@@ -24,6 +35,7 @@ STATUSES = ("triggered", "acknowledged", "resolved")
 
 
 @bp.get("/incidents")
+@documented(answer=IncidentPage, query=IncidentFilters)
 @requires("responder")
 def list_incidents() -> Any:
     """Incidents, newest first, filtered by status, service, severity and creation time, a page at a time."""
@@ -70,6 +82,7 @@ def _instant_arg(name: str) -> datetime | None:
 
 
 @bp.get("/incidents/<int:incident_id>")
+@documented(answer=IncidentOut)
 @requires("responder")
 def get_incident(incident_id: int) -> Any:
     """One incident with its alerts, timeline and notifications."""
@@ -77,6 +90,7 @@ def get_incident(incident_id: int) -> Any:
 
 
 @bp.post("/incidents")
+@documented(ok=201, answer=IncidentOut, json=Declare)
 @requires("commander")
 def declare_incident() -> Any:
     """Declare an incident: `{"service", "title", "severity"}`."""
@@ -90,6 +104,7 @@ def declare_incident() -> Any:
 
 
 @bp.post("/incidents/<int:incident_id>/acknowledge")
+@documented(answer=IncidentOut)
 @requires("responder")
 def acknowledge(incident_id: int) -> Any:
     """Acknowledge: stops the escalation ladder."""
@@ -97,6 +112,7 @@ def acknowledge(incident_id: int) -> Any:
 
 
 @bp.post("/incidents/<int:incident_id>/resolve")
+@documented(answer=IncidentOut)
 @requires("responder")
 def resolve(incident_id: int) -> Any:
     """Resolve: stops everything."""
@@ -104,6 +120,7 @@ def resolve(incident_id: int) -> Any:
 
 
 @bp.post("/incidents/<int:incident_id>/escalate")
+@documented(answer=IncidentOut, json=Escalate)
 @requires("commander")
 def escalate(incident_id: int) -> Any:
     """`{"to": "next"}` pages the next level now; `{"to": "service:ID"}` hands over to another team."""
@@ -122,6 +139,7 @@ def escalate(incident_id: int) -> Any:
 
 
 @bp.post("/incidents/<int:incident_id>/notes")
+@documented(ok=201, answer=IncidentOut, json=Note)
 @requires("responder")
 def add_note(incident_id: int) -> Any:
     """Add a note to the timeline: `{"text"}`."""
@@ -133,6 +151,7 @@ def add_note(incident_id: int) -> Any:
 
 
 @bp.post("/incidents/<int:incident_id>/severity")
+@documented(answer=IncidentOut, json=SeverityChange)
 @requires("commander")
 def change_severity(incident_id: int) -> Any:
     """Change the severity: `{"severity": "SEV2"}`."""
@@ -144,6 +163,7 @@ def change_severity(incident_id: int) -> Any:
 
 
 @bp.post("/incidents/<int:incident_id>/commander")
+@documented(answer=IncidentOut, json=CommanderChange)
 @requires("commander")
 def assign_commander(incident_id: int) -> Any:
     """Assign the incident commander: `{"user": "alice"}`."""

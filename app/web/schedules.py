@@ -17,6 +17,20 @@ from app.escalation import schedule_service as service
 from app.escalation.oncall import load_schedule
 from app.platform.clock import utc_now
 from app.platform.errors import BadRequest, Unauthorized
+from app.web.api_docs import documented
+from app.web.api_models import (
+    AtQuery,
+    FeedQuery,
+    FeedsOut,
+    NewOverride,
+    OnCallOut,
+    OverrideOut,
+    OverridePage,
+    Paging,
+    SchedulePage,
+    ShiftsOut,
+    WindowQuery,
+)
 from app.web.context import caller, db, json_body, requires, runtime
 from app.web.feed_tokens import authenticate_feed, feed_token_for
 from app.web.ical import feed_window, shifts_calendar
@@ -49,6 +63,7 @@ def feed_reader(view: F) -> F:
 
 
 @bp.get("/schedules")
+@documented(answer=SchedulePage, query=Paging, tag="schedules")
 @requires("responder")
 def list_schedules() -> Any:
     """Every schedule, with who is on call now, a page at a time (by id)."""
@@ -58,6 +73,7 @@ def list_schedules() -> Any:
 
 
 @bp.get("/schedules/<schedule_id>/oncall")
+@documented(answer=OnCallOut, query=AtQuery, tag="schedules")
 @requires("responder")
 def oncall(schedule_id: str) -> Any:
     """Who is on call at `?at=` (default now): `{"schedule", "at", "oncall"}`."""
@@ -66,6 +82,7 @@ def oncall(schedule_id: str) -> Any:
 
 
 @bp.get("/schedules/<schedule_id>/shifts")
+@documented(answer=ShiftsOut, query=WindowQuery, tag="schedules")
 @requires("responder")
 def shifts(schedule_id: str) -> Any:
     """The final shifts and the gaps in [start, end); start defaults to now and end to start + 7 days."""
@@ -75,6 +92,7 @@ def shifts(schedule_id: str) -> Any:
 
 
 @bp.get("/schedules/<schedule_id>/overrides")
+@documented(answer=OverridePage, query=Paging, tag="schedules")
 @requires("responder")
 def list_overrides(schedule_id: str) -> Any:
     """The overrides that have not ended yet, by start, a page at a time."""
@@ -84,6 +102,7 @@ def list_overrides(schedule_id: str) -> Any:
 
 
 @bp.post("/schedules/<schedule_id>/overrides")
+@documented(ok=201, answer=OverrideOut, json=NewOverride, tag="schedules")
 @requires("commander")
 def create_override(schedule_id: str) -> Any:
     """Add an override: `{"user", "start", "end"}` (instants with an offset or Z); 201 with it."""
@@ -105,6 +124,7 @@ def create_override(schedule_id: str) -> Any:
 
 
 @bp.delete("/schedules/<schedule_id>/overrides/<int:override_id>")
+@documented(ok=204, tag="schedules")
 @requires("commander")
 def delete_override(schedule_id: str, override_id: int) -> Any:
     """Remove an override added through the API; 204."""
@@ -115,6 +135,7 @@ def delete_override(schedule_id: str, override_id: int) -> Any:
 
 
 @bp.get("/schedules/<schedule_id>.ics")
+@documented(query=FeedQuery, errors=(400, 401, 404), tag="schedules")
 @feed_reader
 def schedule_feed(schedule_id: str) -> Any:
     """iCalendar feed of a schedule's shifts, 30 days back to 180 days ahead."""
@@ -128,6 +149,7 @@ def schedule_feed(schedule_id: str) -> Any:
 
 
 @bp.get("/users/<user_id>/shifts.ics")
+@documented(query=FeedQuery, errors=(400, 401, 404), tag="schedules")
 @feed_reader
 def user_feed(user_id: str) -> Any:
     """iCalendar feed of one user's shifts across every schedule, 30 days back to 180 days ahead."""
@@ -140,6 +162,7 @@ def user_feed(user_id: str) -> Any:
 
 
 @bp.get("/feeds")
+@documented(answer=FeedsOut, tag="schedules")
 @requires("responder")
 def feeds() -> Any:
     """The caller's read-only feed token and the calendar URLs to subscribe to."""

@@ -21,6 +21,8 @@ from app.platform.errors import BadRequest, Unauthorized
 from app.platform.queueing import SLACK_TELL_JOB, PendingJob, defer_job
 from app.slack.commands import ACTIONS, NOT_LINKED, linked_user, run_command
 from app.slack.incident_channel import SLACK_QUEUE
+from app.web.api_docs import documented
+from app.web.api_models import SlackAnswer, SlackCommand, SlackInteraction
 from app.web.context import db, runtime
 from integrations.slack import (
     SlackAction,
@@ -35,6 +37,7 @@ bp = Blueprint("slack", __name__)
 
 
 @bp.post("/slack/actions")
+@documented(form=SlackInteraction, bearer=False, errors=(400, 401), tag="slack")
 def actions() -> Any:
     """A press of Acknowledge, Resolve or Escalate on a page message."""
     body = _verified_body()
@@ -65,6 +68,7 @@ def press(session: Session, *, action: SlackAction) -> str:
 
 
 @bp.post("/slack/commands")
+@documented(answer=SlackAnswer, form=SlackCommand, bearer=False, errors=(400, 401), tag="slack")
 def commands() -> Any:
     """`/oncall [schedule]` and `/incident <verb> ...`; the answer is shown to the sender only."""
     body = _verified_body()

@@ -17,6 +17,8 @@ from app.phone.provider_status import apply_status_callback
 from app.phone.sms_replies import reply_to_sms
 from app.platform.clock import utc_now
 from app.platform.errors import BadRequest, Forbidden
+from app.web.api_docs import documented
+from app.web.api_models import TwilioCall, TwilioSms, TwilioStatus
 from app.web.context import db, runtime
 from integrations.twilio import (
     SIGNATURE_HEADER,
@@ -56,6 +58,7 @@ def _twiml(xml: str) -> Response:
 
 
 @bp.post("/sms")
+@documented(form=TwilioSms, bearer=False, errors=(400, 403), tag="twilio")
 def inbound_sms() -> Response:
     """An inbound text: act on it and answer with a TwiML message (nothing at all for unknown numbers)."""
     form = _signed_form()
@@ -66,6 +69,7 @@ def inbound_sms() -> Response:
 
 
 @bp.post("/voice")
+@documented(form=TwilioCall, bearer=False, errors=(400, 403), tag="twilio")
 def voice() -> Response:
     """A page call: the page read out (or a message for a machine); with `gather=1`, the key pressed."""
     form = _signed_form()
@@ -93,6 +97,7 @@ def voice() -> Response:
 
 
 @bp.post("/status")
+@documented(form=TwilioStatus, bearer=False, errors=(400, 403), tag="twilio")
 def status() -> Response:
     """A message or call status callback: move the notification forward (200 even for unknown SIDs)."""
     form = _signed_form()

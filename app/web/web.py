@@ -6,12 +6,14 @@ from flask import Blueprint, render_template
 from sqlmodel import col, select
 
 from app.models import ConsoleMessage, Incident
+from app.web.api_docs import documented
 from app.web.context import db, runtime
 
 bp = Blueprint("web", __name__)
 
 
 @bp.get("/")
+@documented(bearer=False, errors=(), tag="web")
 def index() -> str:
     """Open incidents, newest first, and the latest console outbox messages."""
     session = db()

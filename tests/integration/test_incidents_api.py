@@ -189,7 +189,7 @@ def test_bad_escalate_target_is_400(api: Any, admin: dict[str, str], body: dict[
 def test_openapi_document_lists_the_incident_paths(api: Any) -> None:
     document = api.get("/api/v1/openapi.json").json
     assert document["openapi"].startswith("3.")
-    assert "/incidents/{id}/acknowledge" in document["paths"]
+    assert "/api/v1/incidents/{incident_id}/acknowledge" in document["paths"]
 
 
 def listed_ids(body: dict[str, Any]) -> list[int]:

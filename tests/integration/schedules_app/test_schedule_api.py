@@ -152,6 +152,7 @@ def test_schedules_are_listed_with_who_is_on_call_now(api: Any, responder: dict[
 
 def test_openapi_documents_the_schedule_paths(api: Any) -> None:
     paths = api.get("/api/v1/openapi.json").json["paths"]
-    for path in ("/schedules", "/schedules/{id}/oncall", "/schedules/{id}/shifts", "/schedules/{id}/overrides",
-                 "/schedules/{id}/overrides/{oid}", "/schedules/{id}.ics", "/users/{id}/shifts.ics", "/feeds"):
-        assert path in paths
+    for path in ("/schedules", "/schedules/{schedule_id}/oncall", "/schedules/{schedule_id}/shifts",
+                 "/schedules/{schedule_id}/overrides", "/schedules/{schedule_id}/overrides/{override_id}",
+                 "/schedules/{schedule_id}.ics", "/users/{user_id}/shifts.ics", "/feeds"):
+        assert "/api/v1" + path in paths
