@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
 from app.configuration.changes import Change
-from app.models import Alert, ApiToken, Incident, Notification, ScheduleOverride
+from app.models import Alert, ApiToken, Incident, IncidentStatus, Notification, ScheduleOverride
 
 _SECTIONS = {"user": "users", "schedule": "schedules", "escalation policy": "escalation_policies",
              "service": "services"}
@@ -57,7 +57,7 @@ def _policy_uses(session: Session, policy_id: str) -> list[str]:
     # Incidents name their policy without a foreign key; a resolved one no longer needs it, an open
     # one would be left with no ladder to climb.
     open_incidents = _count(session, Incident, col(Incident.escalation_policy_id) == policy_id,
-                            col(Incident.status) != "resolved")
+                            col(Incident.status) != IncidentStatus.RESOLVED)
     return _counted([(open_incidents, "open incident")])
 
 

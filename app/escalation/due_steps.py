@@ -24,7 +24,7 @@ from app.escalation import paging
 from app.escalation.engine import EARLY_TOLERANCE, STEP_CLAIM, announce, ladder_for, step_claim, step_key
 from app.escalation.stepping import StepPlan, gap_line, page_until_reached, plan_step
 from app.escalation.targets import ResolvedTargets, resolve_targets
-from app.models import Incident
+from app.models import OPEN_STATUSES, Incident, IncidentStatus
 from app.outbox import rows
 from app.platform.database import aware_utc
 from app.platform.metrics import ESCALATION_LATENESS_SECONDS
@@ -48,7 +48,8 @@ def lock_due(session: Session, now: datetime, limit: int = BATCH_SIZE) -> list[I
     """Triggered incidents whose step is due, oldest first, locked for this transaction."""
     return list(session.exec(
         select(Incident)
-        .where(col(Incident.status) == "triggered", col(Incident.next_escalation_at) <= now + EARLY_TOLERANCE)
+        .where(col(Incident.status) == IncidentStatus.TRIGGERED,
+               col(Incident.next_escalation_at) <= now + EARLY_TOLERANCE)
         .order_by(col(Incident.next_escalation_at)).limit(limit)
         .with_for_update(skip_locked=True)
     ).all())
@@ -131,7 +132,7 @@ def _resolved(session: Session, batch: Batch, plan: StepPlan) -> ResolvedTargets
 
 
 def due_incidents(session: Session, now: datetime, limit: int = 500,
-                  statuses: tuple[str, ...] = ("triggered", "acknowledged")) -> list[tuple[int, str, int]]:
+                  statuses: tuple[str, ...] = OPEN_STATUSES) -> list[tuple[int, str, int]]:
     """(id, token, step) of incidents whose timer is due (a step, or an ack timeout): the sweeper's work list."""
     rows = session.exec(
         select(Incident.id, Incident.escalation_token, Incident.escalation_step)
@@ -145,7 +146,7 @@ def next_step_at(session: Session, after: datetime, horizon: timedelta) -> datet
     """When the first timer due after `after` (and within `horizon`) falls due."""
     found = session.exec(
         select(func.min(Incident.next_escalation_at))
-        .where(col(Incident.status).in_(("triggered", "acknowledged")), col(Incident.next_escalation_at) > after)
+        .where(col(Incident.status).in_(OPEN_STATUSES), col(Incident.next_escalation_at) > after)
         .where(col(Incident.next_escalation_at) <= after + horizon)
     ).first()
     return aware_utc(found)

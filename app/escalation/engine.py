@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 
 from app.escalation import open_triggers, paging
 from app.escalation.stepping import Ladder, StepPlan, gap_line, ladder_from_policy, page_until_reached, plan_step
-from app.models import EscalationPolicy, Incident
+from app.models import EscalationPolicy, Incident, IncidentStatus
 from app.outbox import step_keys
 from app.platform.config_cache import get_row
 from app.platform.queueing import defer_job, due_steps_wakeup
@@ -79,7 +79,7 @@ def wake(session: Session, *, incident_id: int, token: str, step: int, now: date
     incident = session.get(Incident, incident_id)
     if incident is None:
         return False
-    if incident.status == "acknowledged":
+    if incident.status == IncidentStatus.ACKNOWLEDGED:
         return _reopen_after_ack_timeout(session, incident, token, now)
     return run_step(session, incident_id=incident_id, token=token, step=step, now=now)
 
@@ -89,8 +89,8 @@ def _reopen_after_ack_timeout(session: Session, incident: Incident, token: str, 
     claimed = session.execute(
         update(Incident)
         .where(col(Incident.id) == incident.id, col(Incident.escalation_token) == token)
-        .where(col(Incident.status) == "acknowledged", col(Incident.next_escalation_at) <= now)
-        .values(status="triggered", acknowledged_at=None, acknowledged_by=None)
+        .where(col(Incident.status) == IncidentStatus.ACKNOWLEDGED, col(Incident.next_escalation_at) <= now)
+        .values(status=IncidentStatus.TRIGGERED, acknowledged_at=None, acknowledged_by=None)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return False
@@ -219,7 +219,7 @@ _INCIDENT: Table = Incident.__table__  # type: ignore[attr-defined]
 STEP_CLAIM = (
     update(_INCIDENT)
     .where(_INCIDENT.c.id == bindparam("claim_id"), _INCIDENT.c.escalation_token == bindparam("claim_token"))
-    .where(_INCIDENT.c.escalation_step == bindparam("claim_step"), _INCIDENT.c.status == "triggered")
+    .where(_INCIDENT.c.escalation_step == bindparam("claim_step"), _INCIDENT.c.status == IncidentStatus.TRIGGERED)
     .where(_INCIDENT.c.next_escalation_at <= bindparam("claim_now"))
     .values(escalation_step=bindparam("new_step"), escalation_level=bindparam("new_level"),
             next_escalation_at=bindparam("new_due"), last_step_at=bindparam("new_last_step_at"))

@@ -10,7 +10,7 @@ from sqlalchemy import Table, bindparam, update
 from sqlmodel import Session, col, func, select
 
 from app.escalation import paging
-from app.models import EscalationPolicy, Incident, IncidentTrigger
+from app.models import EscalationPolicy, Incident, IncidentStatus, IncidentTrigger
 from app.outbox import step_keys
 from app.platform.database import UTCDateTime, aware_utc
 from app.platform.queueing import defer_job, due_triggers_wakeup
@@ -35,7 +35,7 @@ def fire_trigger(session: Session, *, trigger_id: int, now: datetime) -> bool:
     if trigger is None:
         return False
     incident = session.get(Incident, trigger.incident_id)
-    if incident is None or incident.status == "resolved":
+    if incident is None or incident.status == IncidentStatus.RESOLVED:
         return False
     claimed = session.execute(
         update(IncidentTrigger)

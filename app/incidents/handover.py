@@ -17,19 +17,18 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from app.models import Incident, IncidentTrigger, Notification, Service, TimelineEntry
+from app.models import REACHED, Incident, IncidentTrigger, Notification, NotificationStatus, Service, TimelineEntry
 from app.outbox import recipients, step_keys
 from app.outbox.rows import insert_pages, notification_values
 from app.platform.config_cache import get_row
 from app.timeline.entries import SYSTEM, record
 
-REACHED = ("sent", "delivered")
-
 
 def stand_down(session: Session, incident: Incident, previous: str, now: datetime) -> None:
     """Cancel the old policy's pending pages and open-time triggers; the timeline says how many."""
-    pages = session.execute(update(Notification).where(
-        col(Notification.incident_id) == incident.id, col(Notification.status) == "pending").values(status="cancelled"))
+    pages = session.execute(update(Notification).where(col(Notification.incident_id) == incident.id,
+                                                        col(Notification.status) == NotificationStatus.PENDING)
+                     .values(status=NotificationStatus.CANCELLED))
     triggers = session.execute(update(IncidentTrigger).where(
         col(IncidentTrigger.incident_id) == incident.id, col(IncidentTrigger.fired_at).is_(None),
         col(IncidentTrigger.cancelled_at).is_(None)).values(cancelled_at=now))
@@ -65,7 +64,7 @@ def _who_to_tell(session: Session, incident: Incident) -> dict[str, str]:
         col(Notification.user_id).is_not(None), col(Notification.notice).is_(None))
         .order_by(col(Notification.sent_at), col(Notification.id))).all()
     paged_now = set(session.exec(select(Notification.user_id).where(
-        col(Notification.incident_id) == incident.id, col(Notification.status) == "pending",
+        col(Notification.incident_id) == incident.id, col(Notification.status) == NotificationStatus.PENDING,
         col(Notification.notice).is_(None))).all())
     first: dict[str, str] = {}
     for user, channel in reached:

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from app.escalation import engine, open_triggers
 from app.incidents import handover
-from app.models import EscalationPolicy, Incident, Service, User
+from app.models import EscalationPolicy, Incident, IncidentStatus, Service, User
 from app.platform.database import UTCDateTime
 from app.platform.errors import BadRequest, Conflict, NotFound
 from app.platform.severity import require_severity
@@ -81,7 +81,7 @@ def escalate(session: Session, *, incident_id: int, user_id: str, now: datetime)
     """Page the next level now and restart its timer (an acknowledged incident goes back to triggered);
     presses within a few seconds count once."""
     incident = get(session, incident_id)
-    if incident.status == "resolved":
+    if incident.status == IncidentStatus.RESOLVED:
         raise Conflict(f"incident {incident_id} is resolved")
     last = incident.escalated_by_hand_at
     if last is not None and now - last < MANUAL_ESCALATION_DEBOUNCE:
@@ -92,10 +92,10 @@ def escalate(session: Session, *, incident_id: int, user_id: str, now: datetime)
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"incident {incident_id} is being escalated by someone else")
     session.refresh(incident)
-    if incident.status == "acknowledged":
+    if incident.status == IncidentStatus.ACKNOWLEDGED:
         # Escalating an acknowledged incident asks for more help (PagerDuty's rule, CONTRACT section 6):
         # it goes back to triggered, so the page is sent and the ladder goes on from that level.
-        incident.status, incident.acknowledged_at, incident.acknowledged_by = "triggered", None, None
+        incident.status, incident.acknowledged_at, incident.acknowledged_by = IncidentStatus.TRIGGERED, None, None
         session.add(incident)
     if not engine.escalate_now(session, incident, actor=user_id, now=now):
         raise Conflict(f"incident {incident_id} has no escalation level to page")
@@ -108,7 +108,7 @@ def reassign(session: Session, *, incident_id: int, service_id: str, user_id: st
     target = session.get(Service, service_id)
     if target is None:
         raise BadRequest(f"unknown service {service_id!r}")
-    if incident.status == "resolved":
+    if incident.status == IncidentStatus.RESOLVED:
         raise Conflict(f"incident {incident_id} is resolved")
     if target.id == incident.service_id:
         raise Conflict(f"incident {incident_id} already belongs to {service_id}")
@@ -118,7 +118,7 @@ def reassign(session: Session, *, incident_id: int, service_id: str, user_id: st
     previous = incident.service_id
     incident.service_id, incident.escalation_policy_id = target.id, target.escalation_policy_id
     incident.ladder = engine.ladder_snapshot(_policy(session, target.escalation_policy_id))
-    incident.status, incident.acknowledged_at, incident.acknowledged_by = "triggered", None, None
+    incident.status, incident.acknowledged_at, incident.acknowledged_by = IncidentStatus.TRIGGERED, None, None
     session.add(incident)
     record(session, incident_id=incident_id, kind="reassigned", actor=user_id, at=now,
            detail=f"handed from {previous} to {target.id}")
@@ -168,8 +168,9 @@ def assign_commander(session: Session, *, incident_id: int, commander_id: str, u
 
 def mark_acknowledged(session: Session, incident: Incident, *, actor: str, now: datetime) -> bool:
     """Acknowledge by compare-and-set (triggered -> acknowledged) and stop the ladder; False if it was past triggered."""
-    won = session.execute(update(Incident).where(col(Incident.id) == incident.id, col(Incident.status) == "triggered")
-                          .values(status="acknowledged", acknowledged_at=now, acknowledged_by=actor))
+    won = session.execute(update(Incident)
+                          .where(col(Incident.id) == incident.id, col(Incident.status) == IncidentStatus.TRIGGERED)
+                          .values(status=IncidentStatus.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=actor))
     session.refresh(incident)
     if won.rowcount != 1:  # type: ignore[attr-defined]
         return False
@@ -182,9 +183,9 @@ def mark_acknowledged(session: Session, incident: Incident, *, actor: str, now: 
 
 # Built once: constructing this UPDATE on every call cost more CPU than running it.
 _RESOLVE = (update(Incident)
-            .where(col(Incident.id) == bindparam("incident_id"), col(Incident.status) != "resolved")
-            .values(status="resolved", resolved_at=bindparam("now", type_=UTCDateTime), resolved_by=bindparam("actor"),
-                    open_dedup_key=None, **engine.STOPPED_LADDER)
+            .where(col(Incident.id) == bindparam("incident_id"), col(Incident.status) != IncidentStatus.RESOLVED)
+            .values(status=IncidentStatus.RESOLVED, resolved_at=bindparam("now", type_=UTCDateTime),
+                    resolved_by=bindparam("actor"), open_dedup_key=None, **engine.STOPPED_LADDER)
             .returning(Incident))
 
 

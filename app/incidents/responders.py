@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from app.incidents import lifecycle as incidents
+from app.models import IncidentStatus
 from app.platform.errors import Conflict, NotFound
 
 ACTIONS = ("acknowledge", "resolve", "escalate")
@@ -48,8 +49,8 @@ def act(session: Session, *, incident_id: int, user_id: str, action: str, now: d
 
 def _explain(error: Conflict, incident_id: int) -> str:
     detail = error.detail if isinstance(error.detail, dict) else {}
-    if detail.get("status") == "acknowledged" and detail.get("acknowledged_by"):
+    if detail.get("status") == IncidentStatus.ACKNOWLEDGED and detail.get("acknowledged_by"):
         return f"Incident {incident_id} was already acknowledged by {detail['acknowledged_by']}."
-    if detail.get("status") == "resolved" and detail.get("resolved_by"):
+    if detail.get("status") == IncidentStatus.RESOLVED and detail.get("resolved_by"):
         return f"Incident {incident_id} was already resolved by {detail['resolved_by']}."
     return f"Nothing changed: {error.message}."

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 
 from app.ingest.classifier import Classification
 from app.ingest.one_statement import store_in_one
-from app.models import Alert, Incident, IncidentTrigger, TimelineEntry
+from app.models import Alert, Incident, IncidentStatus, IncidentTrigger, TimelineEntry
 from app.platform.queueing import (
     ESCALATION_QUEUE,
     FIRST_STEPS_WAKE,
@@ -128,7 +128,7 @@ def incident_values(route: ServiceRoute, event: InboundEvent, dedup_key: str, cl
     """The row of a new incident opened by `event`, its step 0 due at once with a fresh token."""
     return dict(
         service_id=route.service_id, title=event.summary[:1024], severity=classification.severity,
-        severity_rule=classification.rule, severity_reason=classification.reason, status="triggered",
+        severity_rule=classification.rule, severity_reason=classification.reason, status=IncidentStatus.TRIGGERED,
         dedup_key=dedup_key, open_dedup_key=dedup_key, created_at=now,
         escalation_policy_id=route.escalation_policy_id, ladder=route.ladder, escalation_level=0, escalation_step=0,
         escalation_round=0, escalation_token=uuid.uuid4().hex, next_escalation_at=now,

@@ -8,21 +8,25 @@ from app.models.configuration import (
     ScheduleRecord,
     Service,
 )
-from app.models.incidents import Alert, Incident, TimelineEntry
-from app.models.notifications import ConsoleMessage, IncidentTrigger, Notification
+from app.models.incidents import OPEN_STATUSES, Alert, Incident, IncidentStatus, TimelineEntry
+from app.models.notifications import REACHED, ConsoleMessage, IncidentTrigger, Notification, NotificationStatus
 from app.models.people import ApiToken, User
 from app.models.slack import SlackIncident, SlackMessage, SlackTimelinePost
 
 __all__ = [
+    "OPEN_STATUSES",
+    "REACHED",
     "Alert",
     "ApiToken",
     "ConfigDocument",
     "ConsoleMessage",
     "EscalationPolicy",
     "Incident",
+    "IncidentStatus",
     "IncidentTrigger",
     "IntegrationKey",
     "Notification",
+    "NotificationStatus",
     "ScheduleOverride",
     "ScheduleRecord",
     "Service",

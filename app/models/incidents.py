@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
@@ -10,7 +11,16 @@ from sqlmodel import Field, SQLModel
 
 from app.platform.database import UTCDateTime
 
-STATUSES = ("triggered", "acknowledged", "resolved")
+
+class IncidentStatus(StrEnum):
+    """Where an incident stands; it moves only forward, but for an acknowledgement that times out."""
+
+    TRIGGERED = "triggered"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+OPEN_STATUSES = (IncidentStatus.TRIGGERED, IncidentStatus.ACKNOWLEDGED)
 
 
 class Incident(SQLModel, table=True):
@@ -36,7 +46,7 @@ class Incident(SQLModel, table=True):
     severity: str
     severity_rule: str | None = None
     severity_reason: str = ""
-    status: str = Field(default="triggered", index=True)
+    status: str = Field(default=IncidentStatus.TRIGGERED, index=True)  # an IncidentStatus
     dedup_key: str = Field(max_length=255)
     open_dedup_key: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(sa_type=UTCDateTime)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
@@ -10,9 +11,20 @@ from sqlmodel import Field, SQLModel
 
 from app.platform.database import UTCDateTime
 
-# pending -> sending -> sent -> delivered, or failed (DESIGN rule 6); a pending page whose incident
-# was acknowledged or resolved before it went out becomes cancelled.
-NOTIFICATION_STATUSES = ("pending", "sending", "sent", "delivered", "failed", "cancelled")
+
+class NotificationStatus(StrEnum):
+    """pending -> sending -> sent -> delivered, or failed (DESIGN rule 6); a pending page whose incident
+    was acknowledged or resolved before it went out becomes cancelled."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+REACHED = (NotificationStatus.SENT, NotificationStatus.DELIVERED)  # the provider took it
 
 
 class Notification(SQLModel, table=True):
@@ -37,7 +49,7 @@ class Notification(SQLModel, table=True):
     user_id: str | None = Field(default=None, foreign_key="user.id")
     channel: str  # slack | sms | voice | console
     urgent: bool = True
-    status: str = "pending"
+    status: str = NotificationStatus.PENDING  # a NotificationStatus
     attempts: int = 0
     created_at: datetime = Field(sa_type=UTCDateTime)
     due_at: datetime = Field(sa_type=UTCDateTime)

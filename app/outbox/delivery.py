@@ -21,7 +21,7 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from app.models import ConsoleMessage, Incident, Notification, User
+from app.models import ConsoleMessage, Incident, IncidentStatus, Notification, NotificationStatus, User
 from app.outbox import recipients
 from app.outbox.fall_through import describe_failure, fail_and_fall_through
 from app.outbox.pages import build_page, build_recipient, for_row
@@ -181,7 +181,7 @@ def _with_db_retry(record: Callable[[], str]) -> str:
 
 def _claim(session: Session, notification_id: int, now: datetime, public_url: str) -> Claimed | None:
     row = session.get(Notification, notification_id)
-    if row is None or row.status != "pending":
+    if row is None or row.status != NotificationStatus.PENDING:
         return None
     incident = session.get(Incident, row.incident_id)
     if incident is None:
@@ -191,17 +191,18 @@ def _claim(session: Session, notification_id: int, now: datetime, public_url: st
         defer_job(session, PendingJob(delivery_queue(row.channel), DELIVER_JOB, (row.id,), row.due_at))
         return None
     if no_longer_wanted(row, incident):
-        session.execute(update(Notification).where(col(Notification.id) == notification_id,
-                                                   col(Notification.status) == "pending").values(status="cancelled"))
+        session.execute(update(Notification)
+                        .where(col(Notification.id) == notification_id, col(Notification.status) == NotificationStatus.PENDING)
+                        .values(status=NotificationStatus.CANCELLED))
         return None
     if row.id in texts_turned_off(session, [row]):
         fail_and_fall_through(session, row, now, "the phone replied STOP; texts and calls are off", None)
         return None
     won = session.execute(
         update(Notification)
-        .where(col(Notification.id) == notification_id, col(Notification.status) == "pending")
+        .where(col(Notification.id) == notification_id, col(Notification.status) == NotificationStatus.PENDING)
         .where(col(Notification.due_at) <= now + timedelta(seconds=1))
-        .values(status="sending", claimed_at=now, claimed_by=worker_id(),
+        .values(status=NotificationStatus.SENDING, claimed_at=now, claimed_by=worker_id(),
                 attempts=Notification.attempts + 1)  # type: ignore[operator]
     )
     if won.rowcount != 1:  # type: ignore[attr-defined]
@@ -223,15 +224,15 @@ def texts_turned_off(session: Session, rows: list[Notification]) -> set[int]:
 
 def no_longer_wanted(row: Notification, incident: Incident) -> bool:
     """A ladder page waits only while unacknowledged; any page stops once the incident is resolved."""
-    if incident.status == "resolved":
+    if incident.status == IncidentStatus.RESOLVED:
         return True
-    return kind_of(row.step_key).stops_at_acknowledgement and incident.status != "triggered"
+    return kind_of(row.step_key).stops_at_acknowledgement and incident.status != IncidentStatus.TRIGGERED
 
 
 # Marking sent: `sending` -> `sent`, sent together for a batch of rows.
 _MARK_SENT = (
     update(NOTIFICATION).where(NOTIFICATION.c.id == bindparam("sent_id"))
-    .values(status="sent", sent_at=bindparam("sent_at"), provider=bindparam("sent_provider"),
+    .values(status=NotificationStatus.SENT, sent_at=bindparam("sent_at"), provider=bindparam("sent_provider"),
             provider_id=bindparam("sent_provider_id"), provider_status=bindparam("sent_status"), error=None)
 )
 
@@ -271,7 +272,7 @@ def _record_failure(session_factory: Callable[[], Session], notification_id: int
             return "skipped"
         if transient and row.attempts < MAX_ATTEMPTS:
             delay = retry_delay(row.attempts, getattr(error, "retry_after", None))
-            row.status, row.due_at, row.error = "pending", now + delay, describe_failure(error, code)
+            row.status, row.due_at, row.error = NotificationStatus.PENDING, now + delay, describe_failure(error, code)
             session.add(row)
             record(session, incident_id=row.incident_id, kind="delivery_retry", actor=SYSTEM, at=now,
                    detail=f"{row.channel} page to {recipients.target(row.recipient)} failed ({describe_failure(error, code)}); "

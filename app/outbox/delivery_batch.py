@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.models import Incident, Notification
+from app.models import Incident, Notification, NotificationStatus
 from app.outbox import recipients
 from app.outbox.delivery import Claimed, no_longer_wanted, texts_turned_off, worker_id
 from app.outbox.pages import build_pages, build_recipient, for_row
@@ -29,7 +29,7 @@ def claim_due(session: Session, channel: str, now: datetime, *, public_url: str,
     the ids of rows that need the per-row path."""
     rows = session.exec(
         select(Notification, Incident).join(Incident, col(Incident.id) == col(Notification.incident_id))
-        .where(col(Notification.status) == "pending", col(Notification.channel) == channel)
+        .where(col(Notification.status) == NotificationStatus.PENDING, col(Notification.channel) == channel)
         .where(col(Notification.due_at) <= now)  # drains wake at exact times: never send early
         .order_by(col(Notification.due_at)).limit(limit)
         .with_for_update(skip_locked=True, of=Notification)
@@ -45,11 +45,11 @@ def claim_due(session: Session, channel: str, now: datetime, *, public_url: str,
             wanted.append((row, incident))
     if cancelled:
         session.execute(update(Notification).where(col(Notification.id).in_(cancelled))
-                        .values(status="cancelled"))
+                        .values(status=NotificationStatus.CANCELLED))
     if not wanted:
         return [], per_row
     session.execute(update(Notification).where(col(Notification.id).in_([row.id for row, _ in wanted]))
-                    .values(status="sending", claimed_at=now, claimed_by=worker_id(),
+                    .values(status=NotificationStatus.SENDING, claimed_at=now, claimed_by=worker_id(),
                             attempts=Notification.attempts + 1))  # type: ignore[operator]
     pages = build_pages(session, [(incident, row.step_key) for row, incident in wanted], public_url=public_url)
     return [Claimed(row.id or 0, row.channel, for_row(page, row), build_recipient(session, row), row.incident_id,

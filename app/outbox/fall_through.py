@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from app.models import Incident, Notification, User
+from app.models import Incident, Notification, NotificationStatus, User
 from app.outbox import recipients, rows
 from app.outbox.notify_rules import fallback_channel, rules_from_stored
 from app.platform.metrics import PAGES
@@ -17,7 +17,7 @@ from app.timeline.entries import SYSTEM, record
 def fail_and_fall_through(session: Session, row: Notification, now: datetime, reason: str, code: str | None) -> None:
     """Fail the row and page the same person on their next untried channel, now."""
     PAGES.labels(row.channel, "failed").inc()
-    row.status, row.error = "failed", reason
+    row.status, row.error = NotificationStatus.FAILED, reason
     session.add(row)
     target = recipients.target(row.recipient)
     record(session, incident_id=row.incident_id, kind="delivery_failed", actor=SYSTEM, at=now,
@@ -53,7 +53,7 @@ def next_channel(session: Session, row: Notification, user: User) -> tuple[str |
     siblings = session.exec(select(Notification).where(
         col(Notification.incident_id) == row.incident_id, col(Notification.step_key) == row.step_key,
         col(Notification.recipient) == row.recipient)).all()
-    waiting = {n.channel: n for n in siblings if n.status == "pending" and n.id != row.id}
+    waiting = {n.channel: n for n in siblings if n.status == NotificationStatus.PENDING and n.id != row.id}
     done = {n.channel for n in siblings if n.channel not in waiting}
     skip = done | ({"sms", "voice"} if not user.sms_enabled else set())
     return fallback_channel(rules_from_stored(user.notify), skip), waiting

@@ -14,7 +14,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from app.models import Incident, Notification
+from app.models import Incident, Notification, NotificationStatus
 from app.outbox.step_keys import kind_of
 from app.platform.queueing import (
     DRAIN_DELIVERIES_JOB,
@@ -41,7 +41,8 @@ def notification_values(incident: Incident, *, step_key: str, level: int, recipi
                         channel: str, due_at: datetime, now: datetime) -> dict[str, Any]:
     """One new (pending) outbox row."""
     return dict(incident_id=incident.id or 0, step_key=step_key, level=level, recipient=recipient, user_id=user_id,
-                channel=channel, urgent=kind_of(step_key).stops_at_acknowledgement, status="pending", attempts=0, created_at=now,
+                channel=channel, urgent=kind_of(step_key).stops_at_acknowledgement, status=NotificationStatus.PENDING,
+                attempts=0, created_at=now,
                 due_at=due_at)
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from app.models import Incident, Notification, User
+from app.models import Incident, IncidentStatus, Notification, User
 from app.timeline.entries import record
 
 BUNDLED_PREFIX = "bundled:"  # provider_status of a page sent inside another row's SMS (see sms_policy)
@@ -76,7 +76,7 @@ def _incidents_concerned(session: Session, user_id: str) -> list[int]:
     """The user's open incidents with a page to them; else the incident of their latest page (or none)."""
     open_ids = session.exec(
         select(Notification.incident_id).join(Incident, col(Incident.id) == col(Notification.incident_id))
-        .where(col(Notification.user_id) == user_id, col(Incident.status) != "resolved").distinct()
+        .where(col(Notification.user_id) == user_id, col(Incident.status) != IncidentStatus.RESOLVED).distinct()
     ).all()
     if open_ids:
         return sorted(open_ids)

@@ -16,7 +16,7 @@ from typing import Mapping
 from sqlmodel import Session, col, select
 
 from app.incidents.responders import act
-from app.models import Incident, Notification
+from app.models import REACHED, Incident, Notification, NotificationStatus
 from app.outbox.fall_through import fail_and_fall_through
 from app.outbox.pages import build_page
 from app.phone.contacts import latest_page, users_with_phone
@@ -65,7 +65,7 @@ def open_call(session: Session, *, incident_id: int | None, call_sid: str, phone
     if not answered_by_machine(answered_by):
         return CallOpening(page)
     row = _call_row(session, call_sid)
-    if row is not None and row.status in ("sending", "sent", "delivered"):
+    if row is not None and row.status in (NotificationStatus.SENDING, *REACHED):
         fail_and_fall_through(session, row, now, f"the call reached a machine (AnsweredBy={answered_by}): "
                                                  f"a recording is not an acknowledgement", None)
     return CallOpening(page, machine=True)

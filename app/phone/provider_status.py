@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.models import Notification
+from app.models import Notification, NotificationStatus
 from app.outbox.fall_through import fail_and_fall_through
 from app.phone.contacts import BUNDLED_PREFIX
 from integrations.twilio import StatusUpdate, advances, answered_by_machine, describe_error_code, is_failure
@@ -66,15 +66,15 @@ def _advance(session: Session, row: Notification, status: str) -> bool:
 
 def _apply(session: Session, row: Notification, update: StatusUpdate, now: datetime) -> str:
     """Move one row's delivery status for the callback (a bundled row follows its text's row)."""
-    if row.status not in ("sent", "delivered"):
+    if row.status not in (NotificationStatus.SENT, NotificationStatus.DELIVERED):
         return "ignored"  # already failed (a machine answered) or never sent: nothing to move
     if is_failure(update):
-        if row.status == "sent":
+        if row.status == NotificationStatus.SENT:
             fail_and_fall_through(session, row, now, failure_reason(update), update.error_code)
             return "failed"
         return "ignored"
     if update.status == "delivered" or (update.kind == "voice" and update.status == "completed"):
-        row.status, row.delivered_at = "delivered", now
+        row.status, row.delivered_at = NotificationStatus.DELIVERED, now
         session.add(row)
     return "updated"
 

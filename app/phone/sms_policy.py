@@ -27,7 +27,7 @@ from typing import Any, Callable
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.models import Incident, Notification, User
+from app.models import Incident, IncidentStatus, Notification, NotificationStatus, User
 from app.outbox import recipients
 from app.outbox.delivery import Claimed, register_send_hook, retry_delay, unexpected, worker_id
 from app.outbox.fall_through import describe_failure, fail_and_fall_through, next_channel
@@ -88,7 +88,7 @@ def apply_sms_policy(session_factory: Callable[[], Session], notifier: Notifier,
     with session_factory() as session:
         take_turns(session, f"sms to {phone}")
         row = session.get(Notification, claimed.notification_id)
-        if row is None or row.status != "sending":
+        if row is None or row.status != NotificationStatus.SENDING:
             return notifier, None
         held = _hold(session, row, phone, now)
         # A notice goes alone: a bundle is a list of pages to act on.
@@ -124,7 +124,8 @@ def last_text_at(session: Session, *, phone: str, exclude_id: int, now: datetime
             col(Notification.channel) == "sms", col(Notification.user_id).in_(_phone_user_ids(session, phone)),
             col(Notification.id) != exclude_id,
             (col(Notification.sent_at) >= now - BUNDLE_WINDOW)
-            | ((col(Notification.status) == "sending") & (col(Notification.claimed_at) >= now - BUNDLE_WINDOW)),
+            | ((col(Notification.status) == NotificationStatus.SENDING)
+               & (col(Notification.claimed_at) >= now - BUNDLE_WINDOW)),
         )
     ).all()
     times = [at for sent_at, claimed_at, _status in rows if (at := sent_at or claimed_at) is not None]
@@ -146,7 +147,7 @@ def throttle_breach(session: Session, *, phone: str, now: datetime) -> ThrottleR
 
 def _wait_for_bundle(session: Session, row: Notification, phone: str, until: datetime, now: datetime) -> None:
     """Put the claimed row back to pending until the window ends (the wait is not a delivery attempt)."""
-    row.status, row.due_at, row.attempts = "pending", until, max(0, row.attempts - 1)
+    row.status, row.due_at, row.attempts = NotificationStatus.PENDING, until, max(0, row.attempts - 1)
     row.claimed_at = row.claimed_by = None
     session.add(row)
     defer_job(session, PendingJob(delivery_queue("sms"), DELIVER_JOB, (row.id,), until))
@@ -185,15 +186,17 @@ def _claim_companions(session: Session, row: Notification, phone: str, now: date
         select(Notification).join(Incident, col(Incident.id) == col(Notification.incident_id))
         .join(User, col(User.id) == col(Notification.user_id))
         .where(col(Notification.channel) == "sms", col(User.phone) == phone, col(User.sms_enabled).is_(True))
-        .where(col(Notification.id) != row.id, col(Notification.status) == "pending", col(Notification.notice).is_(None))
-        .where(col(Notification.due_at) <= now + CLOCK_TOLERANCE, col(Incident.status) == "triggered")
+        .where(col(Notification.id) != row.id, col(Notification.status) == NotificationStatus.PENDING,
+               col(Notification.notice).is_(None))
+        .where(col(Notification.due_at) <= now + CLOCK_TOLERANCE, col(Incident.status) == IncidentStatus.TRIGGERED)
         .order_by(col(Notification.id))
     ).all()
     companions = []
     for each in waiting:
         won = session.execute(
-            update(Notification).where(col(Notification.id) == each.id, col(Notification.status) == "pending")
-            .values(status="sending", claimed_at=now, claimed_by=worker_id(),
+            update(Notification)
+            .where(col(Notification.id) == each.id, col(Notification.status) == NotificationStatus.PENDING)
+            .values(status=NotificationStatus.SENDING, claimed_at=now, claimed_by=worker_id(),
                     attempts=Notification.attempts + 1)  # type: ignore[operator]
         )
         if won.rowcount == 1:  # type: ignore[attr-defined]
@@ -241,7 +244,7 @@ class BundleSender:
         with self._session_factory() as session:
             for companion in self._companions:
                 row = session.get(Notification, companion.notification_id)
-                if row is not None and row.status == "sending":
+                if row is not None and row.status == NotificationStatus.SENDING:
                     action(session, row, *args)
             session.commit()
 
@@ -249,7 +252,7 @@ class BundleSender:
         fail_and_fall_through(session, row, self._now, describe_failure(error, error.code), error.code)
 
     def _mark_bundled(self, session: Session, row: Notification, receipt: DeliveryReceipt, carrier: int) -> None:
-        row.status, row.sent_at, row.provider, row.error = "sent", self._now, self.provider, None
+        row.status, row.sent_at, row.provider, row.error = NotificationStatus.SENT, self._now, self.provider, None
         row.provider_status = f"{BUNDLED_PREFIX}{receipt.provider_id}"
         session.add(row)
         record(session, incident_id=row.incident_id, kind="notified", actor=SYSTEM, at=self._now,
@@ -258,7 +261,8 @@ class BundleSender:
     def _retry_later(self, session: Session, row: Notification, error: TransientDeliveryError) -> None:
         # The bundle is retried as one: the companions wait as long as the claimed row does.
         delay = retry_delay(self._attempts, error.retry_after)
-        row.status, row.due_at, row.error = "pending", self._now + delay, describe_failure(error, error.code)
+        row.status, row.due_at = NotificationStatus.PENDING, self._now + delay
+        row.error = describe_failure(error, error.code)
         row.attempts = max(0, row.attempts - 1)
         session.add(row)
         defer_job(session, PendingJob(delivery_queue("sms"), DELIVER_JOB, (row.id,), row.due_at))

@@ -21,7 +21,16 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.models import Incident, Notification, Service, SlackMessage, SlackTimelinePost, TimelineEntry
+from app.models import (
+    REACHED,
+    Incident,
+    IncidentStatus,
+    Notification,
+    Service,
+    SlackMessage,
+    SlackTimelinePost,
+    TimelineEntry,
+)
 from app.outbox import recipients, rows
 from app.outbox.pages import build_page
 from app.outbox.step_keys import StepKind
@@ -105,9 +114,9 @@ def fingerprint(page: Page, changed_at: datetime | None) -> str:
 
 def changed_at(incident: Incident) -> datetime | None:
     """When the incident reached its current status (what the message's "Acknowledged by" line shows)."""
-    if incident.status == "resolved":
+    if incident.status == IncidentStatus.RESOLVED:
         return incident.resolved_at
-    return incident.acknowledged_at if incident.status == "acknowledged" else None
+    return incident.acknowledged_at if incident.status == IncidentStatus.ACKNOWLEDGED else None
 
 
 def timeline_text(entry: TimelineEntry) -> str:
@@ -163,7 +172,7 @@ def plan_sync(session: Session, *, incident_id: int, public_url: str) -> SyncPla
         return SyncPlan()
     rows = session.exec(select(Notification).where(
         col(Notification.incident_id) == incident_id, col(Notification.provider) == "slack",
-        col(Notification.provider_id).is_not(None), col(Notification.status).in_(("sent", "delivered")),
+        col(Notification.provider_id).is_not(None), col(Notification.status).in_(REACHED),
         col(Notification.notice).is_(None))  # a notice is not a page: never re-rendered as one
         .order_by(col(Notification.id))).all()
     renders = {r.notification_id: r for r in session.exec(

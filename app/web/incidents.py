@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from sqlmodel import col, select
 
 from app.incidents import lifecycle as incidents
-from app.models import Incident
+from app.models import Incident, IncidentStatus
 from app.platform.clock import MissingOffset, parse_instant, utc_now
 from app.platform.errors import BadRequest, NotFound
 from app.platform.severity import SEVERITIES
@@ -31,7 +31,6 @@ from app.web.serialize import incident_full, incident_summary, read_incident
 
 bp = Blueprint("incidents", __name__, url_prefix="/api/v1")
 
-STATUSES = ("triggered", "acknowledged", "resolved")
 
 
 @bp.get("/incidents")
@@ -43,7 +42,7 @@ def list_incidents() -> Any:
     status = request.args.get("status")
     if status:
         wanted = [s.strip() for s in status.split(",")]
-        bad = [s for s in wanted if s not in STATUSES]
+        bad = [s for s in wanted if s not in tuple(IncidentStatus)]
         if bad:
             raise BadRequest(f"unknown status {bad[0]!r}: use triggered, acknowledged or resolved")
         query = query.where(col(Incident.status).in_(wanted))

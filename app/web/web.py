@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from sqlmodel import col, select
 
-from app.models import ConsoleMessage, Incident
+from app.models import ConsoleMessage, Incident, IncidentStatus
 from app.web.api_docs import documented
 from app.web.context import db, runtime
 
@@ -18,9 +18,10 @@ def index() -> str:
     """Open incidents, newest first, and the latest console outbox messages."""
     session = db()
     open_incidents = session.exec(
-        select(Incident).where(col(Incident.status) != "resolved").order_by(col(Incident.id).desc()).limit(50)
+        select(Incident).where(col(Incident.status) != IncidentStatus.RESOLVED)
+        .order_by(col(Incident.id).desc()).limit(50)
     ).all()
-    recent = session.exec(select(Incident).where(col(Incident.status) == "resolved")
+    recent = session.exec(select(Incident).where(col(Incident.status) == IncidentStatus.RESOLVED)
                           .order_by(col(Incident.id).desc()).limit(10)).all()
     outbox = session.exec(select(ConsoleMessage).order_by(col(ConsoleMessage.id).desc()).limit(50)).all()
     return render_template("index.html", incidents=open_incidents, resolved=recent, outbox=outbox,
