@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from app.outbox.console_outbox import ConsoleNotifier
 from app.phone import sms_policy
+from app.platform.queueing import CHANNELS
 from app.platform.runtime import Runtime
 from app.platform.settings import Settings
 from app.slack import sync as slack_sync
@@ -28,8 +29,8 @@ def connect_channels() -> None:
 
 
 def build_notifiers(settings: Settings) -> dict[str, Notifier]:
-    """One Notifier per channel (slack, sms, voice)."""
-    notifiers: dict[str, Notifier] = {channel: ConsoleNotifier(channel) for channel in ("slack", "sms", "voice")}
+    """One Notifier per channel (slack, sms, voice, email)."""
+    notifiers: dict[str, Notifier] = {channel: ConsoleNotifier(channel) for channel in CHANNELS}
     if settings.slack_configured:
         from integrations.slack import SlackNotifier
 
@@ -46,5 +47,9 @@ def build_notifiers(settings: Settings) -> dict[str, Notifier]:
             client, settings.twilio_from_number or "",
             voice_url=f"{settings.public_url}/twilio/voice", status_callback_url=status_url,
         )
+    if settings.smtp_url:
+        from integrations.email import EmailNotifier, parse_smtp_url
+
+        notifiers["email"] = EmailNotifier(parse_smtp_url(settings.smtp_url))
     return notifiers
 

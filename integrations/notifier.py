@@ -1,4 +1,4 @@
-"""The one interface every outbound channel implements (Slack, Twilio SMS, Twilio voice, console).
+"""The one interface every outbound channel implements (Slack, Twilio SMS, Twilio voice, email, console).
 
 Shaped after Warehouse's email interfaces: the app builds a `Page` and a `Recipient`, picks the
 `Notifier` for the channel, and maps the two exceptions below to retry or fall-through.
@@ -44,6 +44,7 @@ class Recipient:
     slack_user_id: str | None = None
     slack_channel: str | None = None  # "#channel" for channel posts
     time_zone: str = "UTC"
+    email: str | None = None
 
 
 def missing_address(channel: str, recipient: Recipient) -> str | None:
@@ -54,6 +55,8 @@ def missing_address(channel: str, recipient: Recipient) -> str | None:
         return f"{recipient.user_id} has no phone number"
     if channel == "slack" and not (recipient.slack_user_id or recipient.slack_channel):
         return f"{recipient.user_id} has no Slack user id"
+    if channel == "email" and not recipient.email:
+        return f"{recipient.user_id} has no email address"
     return None
 
 
@@ -94,7 +97,7 @@ class Notifier(Protocol):
     """Sends one page to one recipient on one channel."""
 
     channel: str
-    provider: str  # `console`, `slack` or `twilio`: what the notification row records
+    provider: str  # `console`, `slack`, `twilio` or `smtp`: what the notification row records
 
     def send(self, page: Page, recipient: Recipient) -> DeliveryReceipt:
         """Deliver the page or raise a DeliveryError subclass."""

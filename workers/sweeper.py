@@ -96,7 +96,7 @@ def _deliver_here(runtime: Runtime, lost: list[tuple[int, str]]) -> int:
     return sent
 
 
-URGENT_FIRST = ("sms", "voice", "slack")
+URGENT_FIRST = ("sms", "voice", "slack", "email")
 
 
 def _guarded(run: Callable[[], bool], what: str) -> bool:

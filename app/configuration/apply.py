@@ -12,6 +12,7 @@ from app.configuration.document import Config
 from app.configuration.keys import generate_integration_key, hash_integration_key
 from app.configuration.plan import plan_changes
 from app.models import (
+    Account,
     ConfigDocument,
     EscalationPolicy,
     IntegrationKey,
@@ -27,6 +28,7 @@ _MODELS: dict[str, type[SQLModel]] = {
     "escalation policy": EscalationPolicy,
     "schedule": ScheduleRecord,
     "service": Service,
+    "account": Account,
     "config document": ConfigDocument,
 }
 # Foreign keys decide the order: what points at a row goes before the row is deleted and after it
@@ -39,9 +41,11 @@ _PHASES: tuple[tuple[str, str], ...] = (
     ("user", "write"),
     ("escalation policy", "write"),
     ("schedule", "write"),
+    ("account", "write"),
     ("service", "write"),
     ("integration key", "write"),
     ("override", "write"),
+    ("account", "remove"),
     ("schedule", "remove"),
     ("escalation policy", "remove"),
     ("user", "remove"),

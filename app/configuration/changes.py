@@ -16,7 +16,7 @@ class Change:
     """One object to create, update or delete; `str()` is the line `--dry-run` prints."""
 
     action: Action
-    kind: str  # user, escalation policy, schedule, override, service, integration key, config document
+    kind: str  # user, escalation policy, schedule, override, account, service, integration key, config document
     name: str
     fields: tuple[str, ...] = ()  # for updates: what differs
     detail: str = ""

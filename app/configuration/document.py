@@ -20,11 +20,12 @@ from app.configuration.fields import (
     Severities,
     Severity,
     SlackChannel,
+    StatusChannel,
     Targets,
     TimeZone,
 )
 
-SECTIONS = ("users", "schedules", "escalation_policies", "services", "classification")
+SECTIONS = ("users", "schedules", "escalation_policies", "accounts", "services", "classification")
 
 # CONTRACT section 3: what a user without `notify:` gets. Stored explicitly so a reader of the
 # database sees the rules that will really be used.
@@ -59,11 +60,22 @@ class UserSpec(Spec):
     slack_user_id: str | None = None
     time_zone: TimeZone = "UTC"
     notify: list[NotifyRuleSpec] | None = Field(default=None, min_length=1)
+    status_channel: StatusChannel | None = None
+
+
+def status_channel(user: UserSpec) -> str:
+    """Where status updates reach the user: their `status_channel`, else the channel of their first
+    notify rule (CONTRACT section 8), a text where that rule rings a phone (an update never calls)."""
+    if user.status_channel is not None:
+        return user.status_channel
+    first = notify_rules(user)[0]["channel"]
+    return "sms" if first == "voice" else str(first)
 
 
 class LevelSpec(Spec):
-    """One rung of an escalation ladder."""
+    """One rung of an escalation ladder; `name` is its tier ("Tier 2 database"), shown in pages and reviews."""
 
+    name: str | None = Field(default=None, min_length=1, max_length=80)
     targets: Targets
     escalate_after: Seconds | None = None
 
@@ -95,18 +107,29 @@ class IntegrationKeySpec(Spec):
     rate_limit: RateLimit | None = None
 
 
+class AccountSpec(Spec):
+    """One `accounts:` entry: a customer or business unit, its director, stakeholders and SLA policy."""
+
+    id: Handle
+    name: str | None = None
+    account_director: Handle | None = None
+    stakeholders: list[Handle] = []
+    sla: Handle | None = None
+
+
 class ServiceSpec(Spec):
     """One `services:` entry."""
 
     id: Handle
     name: str | None = None
     escalation_policy: Handle
+    account: Handle | None = None
     slack_channel: SlackChannel | None = None
     integration_keys: list[IntegrationKeySpec] = []
 
 
 SPEC_MODELS: tuple[type[Spec], ...] = (
-    NotifyRuleSpec, UserSpec, LevelSpec, OpenTriggerSpec, PolicySpec, IntegrationKeySpec, ServiceSpec
+    NotifyRuleSpec, UserSpec, LevelSpec, OpenTriggerSpec, PolicySpec, IntegrationKeySpec, AccountSpec, ServiceSpec
 )
 
 
@@ -137,6 +160,7 @@ class Config:
     schedules: tuple[ScheduleEntry, ...]
     escalation_policies: tuple[PolicySpec, ...]
     services: tuple[ServiceSpec, ...]
+    accounts: tuple[AccountSpec, ...]
     classification: dict[str, Any]  # `policy_to_dict` of the checked policy
 
 

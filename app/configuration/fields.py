@@ -11,8 +11,10 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from integrations.phone import PhoneNumberError, normalize_e164
 from schedules.duration import DurationError, parse_duration
 
-CHANNELS = ("slack", "sms", "voice")
-TARGET_KINDS = ("user", "schedule", "slack")
+CHANNELS = ("slack", "sms", "voice", "email")
+TARGET_KINDS = ("user", "schedule", "slack", "account")
+# What an `account:` target names of the incident's account (CONTRACT section 3).
+ACCOUNT_ROLES = ("director", "stakeholders")
 
 _HANDLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _SLACK_CHANNEL = re.compile(r"#[^\s#]+")
@@ -64,7 +66,7 @@ def _slack_channel(value: str) -> str:
 def _target(value: str) -> str:
     kind, colon, name = value.partition(":")
     if not colon or kind not in TARGET_KINDS:
-        raise ValueError(f"unknown target {value!r}: use user:ID, schedule:ID or slack:#channel")
+        raise ValueError(f"unknown target {value!r}: use user:ID, schedule:ID, slack:#channel or account:director")
     if kind == "slack":
         # In a YAML flow list, `slack:"#major-incidents"` (as CONTRACT section 3 writes it) reaches
         # us with its quotes, since the quotes are not at the start of the scalar.
@@ -72,6 +74,10 @@ def _target(value: str) -> str:
         if not _SLACK_CHANNEL.fullmatch(name):
             raise ValueError(f"not a Slack channel target {value!r}: write it as slack:#channel-name")
         return f"slack:{name}"
+    if kind == "account":
+        if name not in ACCOUNT_ROLES:
+            raise ValueError(f"unknown target {value!r}: use account:director or account:stakeholders")
+        return value
     if not _HANDLE.fullmatch(name):
         raise ValueError(f"unknown target {value!r}: use user:ID, schedule:ID or slack:#channel")
     return value
@@ -108,7 +114,8 @@ IntegrationKeyValue = Annotated[str, AfterValidator(_integration_key)]
 RateLimit = Annotated[str, AfterValidator(_rate_limit)]
 Email = Annotated[str, AfterValidator(_email)]
 Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
-Channel = Literal["slack", "sms", "voice"]
+Channel = Literal["slack", "sms", "voice", "email"]
+StatusChannel = Literal["slack", "sms", "email"]
 Targets = Annotated[list[Target], Field(min_length=1)]
 Severities = Annotated[list[Severity], Field(min_length=1)]
 Count = Annotated[int, Field(ge=0, strict=True)]

@@ -12,6 +12,7 @@ from app.configuration import validation
 from app.configuration.document import (
     SECTIONS,
     SPEC_MODELS,
+    AccountSpec,
     Config,
     OverrideEntry,
     PolicySpec,
@@ -29,7 +30,7 @@ from schedules.spec import ScheduleSpecError, schedule_from_dict
 
 SpecT = TypeVar("SpecT", bound=Spec)
 _FIELD_NAMES = frozenset(name for model in SPEC_MODELS for name in model.model_fields)
-_LIST_SECTIONS = ("users", "schedules", "escalation_policies", "services")
+_LIST_SECTIONS = ("users", "schedules", "escalation_policies", "accounts", "services")
 
 
 def load_config(text: str) -> Config:
@@ -49,8 +50,9 @@ def load_config(text: str) -> Config:
     users = _validate_entries(raw["users"], "users", UserSpec, errors)
     policies = _validate_entries(raw["escalation_policies"], "escalation_policies", PolicySpec, errors)
     services = _validate_entries(raw["services"], "services", ServiceSpec, errors)
+    accounts = _validate_entries(raw["accounts"], "accounts", AccountSpec, errors)
     schedules = [_schedule(entry, index, errors) for index, entry in enumerate(raw["schedules"])]
-    errors += _cross_checks(data, raw, users, policies, services)
+    errors += _cross_checks(data, raw, users, policies, services, accounts)
     classification = _classification(data.get("classification"), errors)
     if errors:
         raise ConfigError(_in_file_order(errors))
@@ -59,6 +61,7 @@ def load_config(text: str) -> Config:
         schedules=tuple(_present(schedules)),
         escalation_policies=tuple(_present(policies)),
         services=tuple(_present(services)),
+        accounts=tuple(_present(accounts)),
         classification=classification or {},
     )
 
@@ -121,6 +124,7 @@ def _cross_checks(
     users: list[UserSpec | None],
     policies: list[PolicySpec | None],
     services: list[ServiceSpec | None],
+    accounts: list[AccountSpec | None],
 ) -> list[str]:
     known = validation.KnownIds.from_raw(data)
     errors = []
@@ -130,6 +134,7 @@ def _cross_checks(
     errors += validation.check_schedule_users(raw["schedules"], known)
     errors += validation.check_policies(policies, known)
     errors += validation.check_services(services, known)
+    errors += validation.check_accounts(accounts, known)
     return errors
 
 

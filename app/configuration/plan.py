@@ -8,11 +8,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.configuration.changes import Change, row_changes
-from app.configuration.document import Config, IntegrationKeySpec, OverrideEntry, notify_rules
+from app.configuration.document import Config, IntegrationKeySpec, LevelSpec, OverrideEntry, notify_rules, status_channel
 from app.configuration.errors import ConfigError
 from app.configuration.guards import deletion_blockers
 from app.configuration.keys import hash_integration_key
 from app.models import (
+    Account,
     ConfigDocument,
     EscalationPolicy,
     IntegrationKey,
@@ -31,6 +32,7 @@ def plan_changes(session: Session, config: Config) -> list[Change]:
     changes += row_changes(session, EscalationPolicy, "escalation policy", _desired_policies(config))
     changes += row_changes(session, ScheduleRecord, "schedule", _desired_schedules(config))
     changes += _override_changes(session, config)
+    changes += row_changes(session, Account, "account", _desired_accounts(config))
     changes += row_changes(session, Service, "service", _desired_services(config))
     key_changes, errors = _key_changes(session, config)
     changes += key_changes
@@ -51,6 +53,7 @@ def _user_changes(session: Session, config: Config) -> list[Change]:
             "slack_user_id": user.slack_user_id,
             "time_zone": user.time_zone,
             "notify": notify_rules(user),
+            "status_channel": status_channel(user),
         }
         for user in config.users
     }
@@ -68,10 +71,7 @@ def _desired_policies(config: Config) -> dict[str, dict[str, Any]]:
         policy.id: {
             "id": policy.id,
             "repeat": policy.repeat,
-            "levels": [
-                {"targets": list(level.targets), "escalate_after_seconds": level.escalate_after}
-                for level in policy.levels
-            ],
+            "levels": [_level(level) for level in policy.levels],
             "open_triggers": [
                 {"severities": list(t.severities), "after_seconds": t.after, "targets": list(t.targets)}
                 for t in policy.open_triggers
@@ -80,6 +80,25 @@ def _desired_policies(config: Config) -> dict[str, dict[str, Any]]:
             "ack_timeout_seconds": policy.ack_timeout,
         }
         for policy in config.escalation_policies
+    }
+
+
+def _level(level: LevelSpec) -> dict[str, Any]:
+    # `name` only when given: policies written before levels had names keep their stored form.
+    stored = {"targets": list(level.targets), "escalate_after_seconds": level.escalate_after}
+    return stored | ({"name": level.name} if level.name else {})
+
+
+def _desired_accounts(config: Config) -> dict[str, dict[str, Any]]:
+    return {
+        account.id: {
+            "id": account.id,
+            "name": account.name or account.id,
+            "account_director": account.account_director,
+            "stakeholders": list(account.stakeholders),
+            "sla": account.sla,
+        }
+        for account in config.accounts
     }
 
 
@@ -97,6 +116,7 @@ def _desired_services(config: Config) -> dict[str, dict[str, Any]]:
             "name": service.name or service.id,
             "escalation_policy_id": service.escalation_policy,
             "slack_channel": service.slack_channel,
+            "account_id": service.account,
         }
         for service in config.services
     }

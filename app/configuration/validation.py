@@ -1,4 +1,4 @@
-"""Checks across entries: duplicate ids and keys, and references to users, schedules and policies."""
+"""Checks across entries: duplicate ids and keys, and references to users, schedules, policies and accounts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.configuration.document import PolicySpec, ServiceSpec, UserSpec
+from app.configuration.document import AccountSpec, PolicySpec, ServiceSpec, UserSpec
 from app.configuration.errors import join_path, located
 
 _REFERENCE_KINDS = ("user", "schedule")
@@ -23,6 +23,7 @@ class KnownIds:
     users: frozenset[str] | None
     schedules: frozenset[str] | None
     policies: frozenset[str] | None
+    accounts: frozenset[str] | None = frozenset()
 
     @classmethod
     def from_raw(cls, data: dict[Any, Any]) -> KnownIds:
@@ -31,11 +32,12 @@ class KnownIds:
             users=_ids(data.get("users")),
             schedules=_ids(data.get("schedules")),
             policies=_ids(data.get("escalation_policies")),
+            accounts=_ids(data.get("accounts")),
         )
 
     def has(self, kind: str, name: str) -> bool:
         """True when a `user:`/`schedule:`/policy reference names a declared id (or cannot be checked)."""
-        ids = {"user": self.users, "schedule": self.schedules, "policy": self.policies}[kind]
+        ids = {"user": self.users, "schedule": self.schedules, "policy": self.policies, "account": self.accounts}[kind]
         return ids is None or name in ids
 
 
@@ -55,14 +57,24 @@ def duplicate_ids(section: str, entries: list[Any]) -> list[str]:
 
 
 def check_users(users: Sequence[UserSpec | None]) -> list[str]:
-    """An explicit SMS or voice rule needs a phone to ring."""
+    """An explicit SMS or voice rule needs a phone to ring, an email rule an address; so does a status channel."""
     errors = []
     for index, user in enumerate(users):
-        for rule_index, rule in enumerate((user.notify or []) if user else []):
-            if rule.channel in ("sms", "voice") and user and user.phone is None:
-                path = join_path("users", index, "notify", rule_index, "channel")
-                errors.append(located(path, f"{rule.channel} needs the user's phone, and user {user.id!r} has none"))
+        if user is None:
+            continue
+        for rule_index, rule in enumerate(user.notify or []):
+            errors += _missing_address(user, rule.channel, join_path("users", index, "notify", rule_index, "channel"))
+        if user.status_channel is not None:
+            errors += _missing_address(user, user.status_channel, join_path("users", index, "status_channel"))
     return errors
+
+
+def _missing_address(user: UserSpec, channel: str, path: str) -> list[str]:
+    if channel in ("sms", "voice") and user.phone is None:
+        return [located(path, f"{channel} needs the user's phone, and user {user.id!r} has none")]
+    if channel == "email" and user.email is None:
+        return [located(path, f"email needs the user's email, and user {user.id!r} has none")]
+    return []
 
 
 def check_policies(policies: Sequence[PolicySpec | None], known: KnownIds) -> list[str]:
@@ -90,6 +102,8 @@ def check_services(services: Sequence[ServiceSpec | None], known: KnownIds) -> l
         if not known.has("policy", service.escalation_policy):
             path = join_path("services", index, "escalation_policy")
             errors.append(located(path, f"unknown escalation policy {service.escalation_policy!r}"))
+        if service.account is not None and not known.has("account", service.account):
+            errors.append(located(join_path("services", index, "account"), f"unknown account {service.account!r}"))
         names: dict[str, int] = {}
         for key_index, key in enumerate(service.integration_keys):
             path = join_path("services", index, "integration_keys", key_index)
@@ -101,6 +115,20 @@ def check_services(services: Sequence[ServiceSpec | None], known: KnownIds) -> l
                 errors.append(f"{path}.key: the same key as {key_seen[key.key]}; every key routes to one service")
             elif key.key is not None:
                 key_seen[key.key] = path
+    return errors
+
+
+def check_accounts(accounts: Sequence[AccountSpec | None], known: KnownIds) -> list[str]:
+    """An account's director and stakeholders must be users (`accounts[0].account_director: ... not a user`)."""
+    errors = []
+    for index, account in enumerate(accounts):
+        if account is None:
+            continue
+        if account.account_director is not None and not known.has("user", account.account_director):
+            path = join_path("accounts", index, "account_director")
+            errors.append(located(path, f"{account.account_director!r} is not a user; the director must be one"))
+        for user_index, user in enumerate(account.stakeholders):
+            errors += _unknown_user(join_path("accounts", index, "stakeholders", user_index), user, known)
     return errors
 
 

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, func, select
 from app.escalation import paging
 from app.escalation.engine import EARLY_TOLERANCE, STEP_CLAIM, announce, ladder_for, step_claim, step_key
 from app.escalation.stepping import StepPlan, gap_line, page_until_reached, plan_step
-from app.escalation.targets import ResolvedTargets, resolve_targets
+from app.escalation.targets import ResolvedTargets, needs_service, resolve_targets
 from app.models import OPEN_STATUSES, Incident, IncidentStatus
 from app.outbox import rows
 from app.platform.database import aware_utc
@@ -41,7 +41,7 @@ class Batch:
     claims: list[dict[str, Any]] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)
-    resolved: dict[tuple[str, ...], ResolvedTargets] = field(default_factory=dict)
+    resolved: dict[tuple[tuple[str, ...], str | None], ResolvedTargets] = field(default_factory=dict)
 
 
 def lock_due(session: Session, now: datetime, limit: int = BATCH_SIZE) -> list[Incident]:
@@ -90,7 +90,7 @@ def _plan(session: Session, batch: Batch, incident: Incident) -> None:
         announce(session, incident, now)
 
     def page(level: StepPlan) -> bool:
-        pages = paging.plan_pages(session, incident, _resolved(session, batch, level), now,
+        pages = paging.plan_pages(session, incident, _resolved(session, batch, level, incident), now,
                                   step_key=step_key(incident, level.step), level=level.level)
         batch.rows.extend(pages.rows)
         if pages.reached:
@@ -124,11 +124,14 @@ def _claim(incident: Incident, step: int, new_step: int, new_level: int, new_due
                       new_due=new_due, ran_at=now if ran_at == "now" else ran_at)  # type: ignore[arg-type]
 
 
-def _resolved(session: Session, batch: Batch, plan: StepPlan) -> ResolvedTargets:
-    """A level's targets resolved once per batch: every incident of the batch pages at the same `now`."""
-    if plan.targets not in batch.resolved:
-        batch.resolved[plan.targets] = resolve_targets(session, plan.targets, batch.now)
-    return batch.resolved[plan.targets]
+def _resolved(session: Session, batch: Batch, plan: StepPlan, incident: Incident) -> ResolvedTargets:
+    """A level's targets resolved once per batch (every incident of the batch pages at the same `now`), once
+    per service where an `account:` target depends on it."""
+    service_id = incident.service_id if needs_service(plan.targets) else None
+    key = (plan.targets, service_id)
+    if key not in batch.resolved:
+        batch.resolved[key] = resolve_targets(session, plan.targets, batch.now, service_id=service_id)
+    return batch.resolved[key]
 
 
 def due_incidents(session: Session, now: datetime, limit: int = 500,

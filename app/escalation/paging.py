@@ -68,7 +68,8 @@ def page_targets(
     actor: str = SYSTEM,
 ) -> bool:
     """Write the outbox rows for `targets` and defer their delivery; False when nobody was reached."""
-    plan = plan_pages(session, incident, resolve_targets(session, targets, now), now, step_key=step_key, level=level)
+    resolved = resolve_targets(session, targets, now, service_id=incident.service_id)
+    plan = plan_pages(session, incident, resolved, now, step_key=step_key, level=level)
     insert_pages(session, plan.rows, now)
     if plan.paged:
         record(session, incident_id=incident.id or 0, kind="paged", actor=actor, at=now,

@@ -71,7 +71,8 @@ def simulate(session: Session, *, service_id: str, severity: str, at: datetime) 
 def _pages_for(session: Session, probe: Incident, targets: tuple[str, ...], level: int, when: datetime,
                pages: list[SimulatedPage], step_key: str, note: str = "") -> bool:
     """The pages the engine would plan for `targets` at `when` (paging.plan_pages, the very same rules)."""
-    plan = plan_pages(session, probe, resolve_targets(session, targets, when), when, step_key=step_key, level=level)
+    resolved = resolve_targets(session, targets, when, service_id=probe.service_id)
+    plan = plan_pages(session, probe, resolved, when, step_key=step_key, level=level)
     pages.extend(SimulatedPage(row["due_at"], level, recipients.target(row["recipient"]), row["channel"], note)
                  for row in plan.rows)
     return plan.reached

@@ -1,6 +1,7 @@
 """Database models (SQLModel). Importing this package registers every table on `SQLModel.metadata`."""
 
 from app.models.configuration import (
+    Account,
     ConfigDocument,
     EscalationPolicy,
     IntegrationKey,
@@ -8,12 +9,13 @@ from app.models.configuration import (
     ScheduleRecord,
     Service,
 )
-from app.models.incidents import OPEN_STATUSES, Alert, Incident, IncidentStatus, TimelineEntry
+from app.models.incidents import OPEN_STATUSES, Alert, Incident, IncidentStatus, IncidentSubscriber, TimelineEntry
 from app.models.notifications import REACHED, ConsoleMessage, IncidentTrigger, Notification, NotificationStatus
 from app.models.people import ApiToken, User
 from app.models.slack import SlackIncident, SlackMessage, SlackTimelinePost
 
 __all__ = [
+    "Account",
     "OPEN_STATUSES",
     "REACHED",
     "Alert",
@@ -23,6 +25,7 @@ __all__ = [
     "EscalationPolicy",
     "Incident",
     "IncidentStatus",
+    "IncidentSubscriber",
     "IncidentTrigger",
     "IntegrationKey",
     "Notification",

@@ -28,6 +28,17 @@ class EscalationPolicy(SQLModel, table=True):
     ack_timeout_seconds: int | None = None
 
 
+class Account(SQLModel, table=True):
+    """A customer or business unit that services belong to (CONTRACT section 8): who its account
+    director is (target `account:director`), who hears its status updates (`account:stakeholders`)."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    account_director: str | None = Field(default=None, max_length=64)  # a user id
+    stakeholders: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # user ids
+    sla: str | None = Field(default=None, max_length=64)  # an `slas:` id
+
+
 class Service(SQLModel, table=True):
     """Something that breaks: alerts for it open incidents routed by its escalation policy."""
 
@@ -35,6 +46,7 @@ class Service(SQLModel, table=True):
     name: str
     escalation_policy_id: str = Field(foreign_key="escalation_policy.id")
     slack_channel: str | None = None
+    account_id: str | None = Field(default=None, foreign_key="account.id", index=True)
 
 
 class IntegrationKey(SQLModel, table=True):

@@ -23,6 +23,19 @@ class IncidentStatus(StrEnum):
 OPEN_STATUSES = (IncidentStatus.TRIGGERED, IncidentStatus.ACKNOWLEDGED)
 
 
+class IncidentSubscriber(SQLModel, table=True):
+    """A user added to one incident's status updates (the account's stakeholders hear them anyway)."""
+
+    __tablename__ = "incident_subscriber"
+    __table_args__ = (UniqueConstraint("incident_id", "user_id", name="uq_subscriber_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    user_id: str = Field(foreign_key="user.id", max_length=64)
+    added_by: str = Field(max_length=64)
+    added_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class Incident(SQLModel, table=True):
     """One problem on one service. Status moves only forward: triggered -> acknowledged -> resolved.
 

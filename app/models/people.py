@@ -24,6 +24,8 @@ class User(SQLModel, table=True):
     notify: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # False after the phone replied STOP: SMS and voice skip this user and fall through.
     sms_enabled: bool = True
+    # Where status updates reach this user as a subscriber: slack, sms or email (CONTRACT section 8).
+    status_channel: str = "slack"
 
 
 class ApiToken(SQLModel, table=True):

@@ -84,5 +84,6 @@ def build_recipient(session: Session, notification: Notification) -> Recipient:
     if user is None:
         return Recipient(user_id=notification.user_id)
     return Recipient(
-        user_id=user.id, name=user.name, phone=user.phone, slack_user_id=user.slack_user_id, time_zone=user.time_zone
+        user_id=user.id, name=user.name, phone=user.phone, slack_user_id=user.slack_user_id, time_zone=user.time_zone,
+        email=user.email
     )

@@ -24,7 +24,8 @@ from sqlalchemy.orm import ORMExecuteState, make_transient_to_detached
 from sqlmodel import Session, SQLModel
 
 CONFIG_TTL_SECONDS = 5.0
-CONFIG_TABLES = frozenset({"integration_key", "service", "escalation_policy", "schedule", "user", "config_document"})
+CONFIG_TABLES = frozenset({"integration_key", "service", "escalation_policy", "schedule", "user", "config_document",
+                           "account"})
 _MAX_ENTRIES = 4096  # a flood of unknown keys must not grow the cache without bound
 _MISSING = object()
 

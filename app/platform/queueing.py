@@ -41,7 +41,7 @@ JOB_NAMES = (ESCALATE_JOB, RUN_FIRST_STEPS_JOB, RUN_DUE_STEPS_JOB, FIRE_TRIGGER_
 FIRST_STEPS_WAKE = "first-steps"
 
 ESCALATION_QUEUE = "escalation"
-CHANNELS = ("slack", "sms", "voice")
+CHANNELS = ("slack", "sms", "voice", "email")
 
 
 def queue_names(prefix: str) -> list[str]:

@@ -26,6 +26,7 @@ class Settings:
     twilio_auth_token: str | None = None
     twilio_from_number: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
+    smtp_url: str | None = None  # KLAXON_SMTP_URL: smtp[s]://[user:password@]host[:port][?from=...]
     # How often the sweeper looks for timers whose Redis wake-up was lost.
     sweeper_period_seconds: float = 2.0
     # Default per-integration-key rate limit when the config gives none (None = unlimited).
@@ -65,6 +66,7 @@ class Settings:
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
             twilio_from_number=env.get("TWILIO_FROM_NUMBER") or None,
             twilio_api_url=(env.get("TWILIO_API_URL") or "https://api.twilio.com").rstrip("/"),
+            smtp_url=env.get("KLAXON_SMTP_URL") or None,
             sweeper_period_seconds=float(env.get("KLAXON_SWEEPER_PERIOD", "2")),
             default_rate_limit=env.get("KLAXON_DEFAULT_RATE_LIMIT") or None,
             queue_prefix=env.get("KLAXON_QUEUE_PREFIX") or "klaxon",

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from app.configuration import DEFAULT_NOTIFY_RULES
 from app.escalation.oncall import oncall_users
-from app.models import ConfigDocument, EscalationPolicy, IntegrationKey, ScheduleOverride, ScheduleRecord, Service, User
+from app.models import Account, ConfigDocument, EscalationPolicy, IntegrationKey, ScheduleOverride, ScheduleRecord, Service, User
 from tests.integration.configuration.configs import EXAMPLE, NOW, apply_text, as_yaml, example, lines, run_cli, snapshot
 
 Sessions = Callable[[], Session]
@@ -24,7 +24,7 @@ def test_example_applies_cleanly(sessions: Sessions, tmp_path: Path) -> None:
     assert (code, err) == (0, "")
     assert "create user alice" in lines(out) and lines(out)[-1].endswith("changes applied")
     with sessions() as session:
-        assert len(session.exec(select(User)).all()) == 7
+        assert len(session.exec(select(User)).all()) == 8
         bob, alice = session.get(User, "bob"), session.get(User, "alice")
         assert bob is not None and bob.notify == list(DEFAULT_NOTIFY_RULES)
         assert alice is not None and alice.phone == "+15005550006"
@@ -32,9 +32,16 @@ def test_example_applies_cleanly(sessions: Sessions, tmp_path: Path) -> None:
         assert key.service_id == "checkout"
         assert key.key_hash == hashlib.sha256(b"0123456789abcdef0123456789abcdef").hexdigest()
         policy = session.get(EscalationPolicy, "checkout")
-        assert policy is not None and policy.levels[0] == {"targets": ["schedule:checkout-primary"],
+        assert policy is not None and policy.levels[0] == {"name": "Tier 1 on call",
+                                                           "targets": ["schedule:checkout-primary"],
                                                            "escalate_after_seconds": 300}
-        assert policy.open_triggers[0]["targets"] == ["user:gina", "slack:#major-incidents"]
+        assert policy.open_triggers[0]["targets"] == ["account:director", "slack:#major-incidents"]
+        acme, checkout = session.get(Account, "acme"), session.get(Service, "checkout")
+        assert acme is not None and (acme.name, acme.account_director, acme.stakeholders) == ("ACME Retail", "gina",
+                                                                                              ["hank"])
+        assert checkout is not None and checkout.account_id == "acme"
+        hank = session.get(User, "hank")
+        assert hank is not None and (hank.status_channel, bob.status_channel) == ("email", "slack")
         [override] = session.exec(select(ScheduleOverride)).all()
         assert (override.user_id, override.source) == ("dave", "config")
         assert override.start_at == datetime(2026, 12, 24, 23, 0, tzinfo=timezone.utc)
@@ -90,12 +97,15 @@ def test_removed_objects_are_deleted(sessions: Sessions) -> None:
     data["escalation_policies"][0]["levels"][1]["targets"] = ["user:erin"]
     data["escalation_policies"][0]["open_triggers"][0]["targets"] = ["slack:#major-incidents"]
     data["services"] = data["services"][:1]
+    del data["accounts"], data["services"][0]["account"]
     changes = [str(c) for c in apply_text(sessions, as_yaml(data)).changes]
     for line in ("delete user gina", "delete schedule checkout-secondary", "delete escalation policy payments",
-                 "delete service payments", "delete integration key payments/grafana"):
+                 "delete service payments", "delete integration key payments/grafana", "delete account acme",
+                 "update service checkout: account_id"):
         assert line in changes
     with sessions() as session:
         assert session.get(User, "gina") is None and session.get(Service, "payments") is None
+        assert session.get(Account, "acme") is None
         assert session.get(ScheduleRecord, "checkout-secondary") is None
         assert session.get(EscalationPolicy, "payments") is None
         assert [k.name for k in session.exec(select(IntegrationKey)).all()] == ["prometheus"]

@@ -78,6 +78,7 @@ def _without_gina(data: dict[str, Any]) -> None:
     data["users"] = [u for u in data["users"] if u["id"] != "gina"]
     data["escalation_policies"][0]["open_triggers"][0]["targets"] = ["slack:#major-incidents"]
     data["escalation_policies"][1]["levels"][1]["targets"] = ["schedule:checkout-secondary"]
+    del data["accounts"][0]["account_director"]
 
 
 def _without_payments_policy(data: dict[str, Any]) -> None:

@@ -37,8 +37,12 @@ BASE: dict[str, Any] = {
                     {"targets": ["user:bob"]}],
          "open_triggers": [{"severities": ["SEV1"], "after": "15m", "targets": ["user:carol", "slack:#major"]}]},
     ],
+    "accounts": [
+        {"id": "acme", "name": "ACME Retail", "account_director": "carol", "stakeholders": ["bob"]},
+        {"id": "globex", "account_director": "alice"},
+    ],
     "services": [
-        {"id": "checkout", "name": "Checkout", "escalation_policy": "checkout",
+        {"id": "checkout", "name": "Checkout", "escalation_policy": "checkout", "account": "acme",
          "integration_keys": [{"name": "prometheus", "key": "0123456789abcdef0123456789abcdef"}]},
         {"id": "payments", "escalation_policy": "checkout",
          "integration_keys": [{"name": "grafana", "key": "fedcba9876543210fedcba9876543210"}]},
@@ -136,6 +140,17 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
 
 
 ERROR_CASES = [
+    ("services[0].account", "acmee", "services[0].account: unknown account 'acmee'"),
+    ("accounts[0].account_director", "zed", "accounts[0].account_director: 'zed' is not a user; the director must be one"),
+    ("accounts[0].stakeholders[0]", "zed", "accounts[0].stakeholders[0]: unknown user 'zed'"),
+    ("accounts[1].id", "acme", "accounts[1].id: duplicate id 'acme' (also accounts[0])"),
+    ("escalation_policies[0].levels[0].targets[0]", "account:ceo",
+     "escalation_policies[0].levels[0].targets[0]: unknown target 'account:ceo'"),
+    ("escalation_policies[0].levels[0].name", "", "escalation_policies[0].levels[0].name: "),
+    ("users[2].status_channel", "sms", "users[2].status_channel: sms needs the user's phone, and user 'carol' has none"),
+    ("users[0].status_channel", "voice", "users[0].status_channel: must be 'slack', 'sms' or 'email', not 'voice'"),
+    ("users[0].notify", [{"channel": "email"}],
+     "users[0].notify[0].channel: email needs the user's email, and user 'alice' has none"),
     ("schedules[1].layers[0].users[2]", "bbo", "schedules[1].layers[0].users[2]: unknown user 'bbo'"),
     ("users[0].phone", "+1555", "users[0].phone: not an E.164 number '+1555'"),
     ("escalation_policies[0].levels[1].escalate_after", "5x",
@@ -158,8 +173,8 @@ ERROR_CASES = [
      "escalation_policies[0].open_triggers[0].severities[0]: must be 'SEV1', 'SEV2', 'SEV3' or 'SEV4', not 'P1'"),
     ("escalation_policies[0].escalate_severities", ["SEV5"],
      "escalation_policies[0].escalate_severities[0]: must be 'SEV1', 'SEV2', 'SEV3' or 'SEV4', not 'SEV5'"),
-    ("users[0].notify", [{"channel": "email"}],
-     "users[0].notify[0].channel: must be 'slack', 'sms' or 'voice', not 'email'"),
+    ("users[0].notify", [{"channel": "pager"}],
+     "users[0].notify[0].channel: must be 'slack', 'sms', 'voice' or 'email', not 'pager'"),
     ("users[0].notify", [], "users[0].notify: must not be empty"),
     ("users[2].notify", [{"channel": "voice", "after": "1m"}],
      "users[2].notify[0].channel: voice needs the user's phone, and user 'carol' has none"),
