@@ -32,6 +32,8 @@ class Page:
     acknowledged_at: str | None = None  # ISO 8601 UTC
     resolved_at: str | None = None
     notice: str | None = None  # set: not a page but this text to tell (a hand-over); no actions
+    message: str | None = None  # a page's line from whoever asked for it ("alice: need DB eyes"), shown first
+    level_name: str | None = None  # the tier of the ladder level that pages ("Tier 2 database")
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ def _plan(session: Session, batch: Batch, incident: Incident) -> None:
         batch.rows.extend(pages.rows)
         if pages.reached:
             batch.lines.append(Line(incident, "paged", SYSTEM,
-                                    paging.paged_line(f"escalation level {level.level}", pages), now))
+                                    paging.paged_line(ladder.label(level.level), pages), now))
         elif level.next_step is not None:
             batch.lines.append(Line(incident, "escalation_gap", SYSTEM, gap_line(ladder, level), now))
         return pages.reached

@@ -264,7 +264,7 @@ def _page_from(session: Session, incident: Incident, ladder: Ladder, plan: StepP
     def page(level: StepPlan) -> bool:
         reached = paging.page_targets(session, incident, level.targets, now,
                                       step_key=next(keys, None) or step_key(incident, level.step), level=level.level,
-                                      reason=f"escalation level {level.level}", actor=actor)
+                                      reason=ladder.label(level.level), actor=actor)
         if not reached and level.next_step is not None:
             record(session, incident_id=incident.id or 0, kind="escalation_gap", actor=SYSTEM, at=now,
                    detail=gap_line(ladder, level))

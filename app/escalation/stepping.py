@@ -27,6 +27,7 @@ class Level:
 
     targets: tuple[str, ...]
     escalate_after: timedelta | None
+    name: str | None = None  # the tier ("Tier 2 database"), shown in pages, the timeline and the review
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ class Ladder:
     def escalates(self, severity: str) -> bool:
         """True when incidents of this severity climb past level 1."""
         return severity in self.escalate_severities
+
+    def label(self, level: int) -> str:
+        """`escalation level 2 (Tier 2 database)`: level `level` (1-based), with its name where it has one."""
+        name = self.levels[level - 1].name if 0 < level <= len(self.levels) else None
+        return f"escalation level {level}" + (f" ({name})" if name else "")
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,7 @@ def ladder_from_policy(levels: Sequence[dict[str, Any]], repeat: int, escalate_s
                 if level.get("escalate_after_seconds") is not None
                 else None
             ),
+            name=level.get("name"),
         )
         for level in levels
     )

@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
-from app.escalation import engine, open_triggers
+from app.escalation import engine, open_triggers, paging
 from app.incidents import handover
-from app.models import EscalationPolicy, Incident, IncidentStatus, Service, User
+from app.models import EscalationPolicy, Incident, IncidentStatus, Notification, NotificationStatus, Service, User
+from app.outbox import step_keys
 from app.platform.database import UTCDateTime
 from app.platform.errors import BadRequest, Conflict, NotFound
 from app.platform.severity import require_severity
@@ -128,6 +129,29 @@ def reassign(session: Session, *, incident_id: int, service_id: str, user_id: st
     return incident
 
 
+def assign_to_user(session: Session, *, incident_id: int, assignee: str, user_id: str, now: datetime) -> Incident:
+    """Reassign to one person (`{"to": "user:ID"}`): the ladder ends, its pending pages are cancelled, and
+    only that person is paged, now, until they acknowledge (open-time triggers go on). An acknowledged
+    incident goes back to triggered: it is theirs to acknowledge."""
+    incident = get(session, incident_id)
+    if incident.status == IncidentStatus.RESOLVED:
+        raise Conflict(f"incident {incident_id} is resolved")
+    if session.get(User, assignee) is None:
+        raise BadRequest(f"unknown user {assignee!r}")
+    engine.stop_ladder(session, incident, now)
+    incident.status, incident.acknowledged_at, incident.acknowledged_by = IncidentStatus.TRIGGERED, None, None
+    session.execute(update(Notification).where(
+        col(Notification.incident_id) == incident_id, col(Notification.status) == NotificationStatus.PENDING,
+        col(Notification.notice).is_(None)).values(status=NotificationStatus.CANCELLED))
+    record(session, incident_id=incident_id, kind="assigned", actor=user_id, at=now,
+           detail=f"reassigned to {assignee}; the escalation ladder stopped")
+    if not paging.page_targets(session, incident, (f"user:{assignee}",), now,
+                               step_key=step_keys.assign(incident.escalation_token), level=0,
+                               reason=f"reassigned to {assignee}", actor=user_id):
+        raise Conflict(f"{assignee} has no notification rule for {incident.severity}: nobody would be paged")
+    return incident
+
+
 def _policy(session: Session, policy_id: str | None) -> EscalationPolicy | None:
     return session.get(EscalationPolicy, policy_id) if policy_id else None
 
@@ -138,20 +162,6 @@ def add_note(session: Session, *, incident_id: int, user_id: str, text: str, now
     if not text.strip():
         raise BadRequest("note text must not be empty")
     record(session, incident_id=incident_id, kind="note", actor=user_id, at=now, detail=text.strip()[:4000])
-    return incident
-
-
-def change_severity(session: Session, *, incident_id: int, severity: str, user_id: str, now: datetime) -> Incident:
-    """Set the severity by hand; the reason says who and from what."""
-    incident = get(session, incident_id)
-    require_severity(severity)
-    if incident.severity == severity:
-        return incident
-    previous = incident.severity
-    incident.severity, incident.severity_rule = severity, "manual"
-    incident.severity_reason = f"set to {severity} by {user_id} (was {previous})"
-    session.add(incident)
-    record(session, incident_id=incident_id, kind="severity", actor=user_id, at=now, detail=f"{previous} -> {severity}")
     return incident
 
 

@@ -62,6 +62,7 @@ class Notification(SQLModel, table=True):
     provider_status: str | None = None
     error: str | None = None
     notice: str | None = Field(default=None, sa_type=Text)
+    message: str | None = Field(default=None, sa_type=Text)  # a page's line from whoever asked for it
 
 
 class IncidentTrigger(SQLModel, table=True):

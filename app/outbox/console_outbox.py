@@ -18,10 +18,11 @@ def page_text(page: Page) -> str:
     """The one-line text of a page, with the reply codes people use from SMS (a notice: its text)."""
     if page.notice:
         return page.notice
-    return (
-        f"[{page.severity}] {page.service_name}: {page.title} (incident {page.incident_id}, {page.status}). "
-        f"Reply ACK {page.incident_id}, RES {page.incident_id} or ESC {page.incident_id}"
-    )
+    asked = f"{page.message} -- " if page.message else ""
+    tier = f"; {page.level_name}" if page.level_name else ""
+    number = page.incident_id
+    return (f"{asked}[{page.severity}] {page.service_name}: {page.title} (incident {number}, {page.status}{tier}). "
+            f"Reply ACK {number}, RES {number} or ESC {number}")
 
 
 def recipient_address(recipient: Recipient, channel: str) -> str:

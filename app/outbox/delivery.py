@@ -207,7 +207,7 @@ def _claim(session: Session, notification_id: int, now: datetime, public_url: st
     )
     if won.rowcount != 1:  # type: ignore[attr-defined]
         return None
-    page = for_row(build_page(session, incident, public_url=public_url, step_key=row.step_key), row)
+    page = for_row(build_page(session, incident, public_url=public_url, step_key=row.step_key), row, incident)
     return Claimed(notification_id, row.channel, page, build_recipient(session, row), row.incident_id,
                    recipients.target(row.recipient), row.level)
 

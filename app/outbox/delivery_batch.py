@@ -52,6 +52,6 @@ def claim_due(session: Session, channel: str, now: datetime, *, public_url: str,
                     .values(status=NotificationStatus.SENDING, claimed_at=now, claimed_by=worker_id(),
                             attempts=Notification.attempts + 1))  # type: ignore[operator]
     pages = build_pages(session, [(incident, row.step_key) for row, incident in wanted], public_url=public_url)
-    return [Claimed(row.id or 0, row.channel, for_row(page, row), build_recipient(session, row), row.incident_id,
-                    recipients.target(row.recipient), row.level)
-            for (row, _incident), page in zip(wanted, pages)], per_row
+    return [Claimed(row.id or 0, row.channel, for_row(page, row, incident), build_recipient(session, row),
+                    row.incident_id, recipients.target(row.recipient), row.level)
+            for (row, incident), page in zip(wanted, pages)], per_row

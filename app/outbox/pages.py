@@ -31,9 +31,19 @@ def build_page(session: Session, incident: Incident, *, public_url: str = "", st
     return _page(incident, get_row(session, Service, incident.service_id), latest, also, public_url)
 
 
-def for_row(page: Page, row: Notification) -> Page:
-    """The page as `row` sends it: a notice row's own text, else the page itself."""
-    return replace(page, notice=row.notice) if row.notice else page
+def for_row(page: Page, row: Notification, incident: Incident) -> Page:
+    """The page as `row` sends it: a notice row's own text, a responder request's message, the name of the
+    ladder level that pages (its tier), else the page itself."""
+    name = level_name(incident, row.level)
+    if row.notice or row.message or name:
+        return replace(page, notice=row.notice, message=row.message, level_name=name)
+    return page
+
+
+def level_name(incident: Incident, level: int) -> str | None:
+    """The name of the incident's ladder level `level` (1-based), if it has one."""
+    levels = (incident.ladder or {}).get("levels") or []
+    return levels[level - 1].get("name") if 0 < level <= len(levels) else None
 
 
 def build_pages(session: Session, steps: list[tuple[Incident, str]], *, public_url: str = "") -> list[Page]:

@@ -19,11 +19,15 @@ class StepKind(StrEnum):
     HANDOVER = "handover"  # telling the previous responders that another team has it
     SERVICE_CHANNEL = "service-channel"  # the post of a new incident in its service's Slack channel
     INCIDENT_CHANNEL = "incident-channel"  # the live message in the incident's own Slack channel
+    RESPONDERS = "responders"  # more people paged by the commander, without escalating; acknowledged or not
+    STATUS_UPDATE = "status"  # a status update told to a subscriber or the incident's Slack channel (a notice)
+    ASSIGN = "assign"  # the one person the incident was reassigned to; the ladder stopped
 
     @property
     def stops_at_acknowledgement(self) -> bool:
-        """True for the ladder's pages: urgent while nobody has the incident, pointless once someone does."""
-        return self is StepKind.LADDER
+        """True for pages that ask someone to take the incident: urgent while nobody has it, pointless once
+        someone does (the ladder's, and a reassignment's)."""
+        return self in (StepKind.LADDER, StepKind.ASSIGN)
 
 
 def ladder_step(step: int, round_: int) -> str:
@@ -44,6 +48,21 @@ def trigger(index: int) -> str:
 def handover(count: int) -> str:
     """The `count`-th hand-over of the incident."""
     return f"{StepKind.HANDOVER}:{count}"
+
+
+def responders(request: int) -> str:
+    """The `request`-th responder request of the incident."""
+    return f"{StepKind.RESPONDERS}:{request}"
+
+
+def status_update(number: int) -> str:
+    """The incident's `number`-th status update."""
+    return f"{StepKind.STATUS_UPDATE}:{number}"
+
+
+def assign(token: str) -> str:
+    """A reassignment to one person, named by the escalation token it set."""
+    return f"{StepKind.ASSIGN}:{token[:12]}"
 
 
 def kind_of(step_key: str) -> StepKind:

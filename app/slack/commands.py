@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.escalation.oncall import oncall_users
 from app.incidents import lifecycle as incidents
+from app.incidents import severity as severities
 from app.incidents.responders import act
 from app.models import ApiToken, Incident, ScheduleRecord, Service, User
 from app.platform.credentials import ROLES
@@ -151,7 +152,7 @@ def _severity(session: Session, command: SlashCommand, user: User, form: Mapping
     if not _may_command(session, user, incident):
         return _refused("change the severity", user)
     previous = incident.severity
-    incidents.change_severity(session, incident_id=incident.id or 0, severity=command.severity or "",
+    severities.change_severity(session, incident_id=incident.id or 0, severity=command.severity or "",
                               user_id=user.id, now=now)
     if previous == incident.severity:
         return CommandReply(f"Incident #{incident.id} is already {previous}.")

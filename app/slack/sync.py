@@ -55,7 +55,11 @@ MAJOR_SEVERITY = "SEV1"
 # Timeline kinds that change what a page message shows (status, severity, commander, service).
 DISPLAY_KINDS = frozenset({"acknowledged", "resolved", "severity", "commander", "ack_timeout", "reassigned"})
 # Not posted in threads: the message itself says it, or it is noise (one line per alert of a storm).
-UNMIRRORED_KINDS = frozenset({"triggered", "declared", "notified", "delivery_retry", "alert"})
+# A status update reaches the incident's channel as a post of its own (app.incidents.command); what a
+# severity change set off is on the timeline, the change itself in the thread.
+UNMIRRORED_KINDS = frozenset({"triggered", "declared", "notified", "delivery_retry", "alert", "status_update",
+                              "status_notice", "subscribed", "unsubscribed", "severity_ladder", "severity_triggers",
+                              "severity_pages"})
 # Changes that need no sync at all.
 QUIET_KINDS = frozenset({"alert", "delivery_retry"})
 # Web and worker clocks differ by milliseconds: re-render a message whose page was built this close
@@ -66,7 +70,8 @@ _LABELS = {"acknowledged": "Acknowledged", "resolved": "Resolved", "escalated": 
            "severity": "Severity changed", "commander": "Commander changed", "paged": "Paged",
            "delivery_failed": "Delivery failed", "fallback": "Fallback", "escalation_gap": "Nobody on call",
            "ack_timeout": "Acknowledgement timed out", "reassigned": "Handed over",
-           "slack_channel": "Incident channel", "slack_channel_failed": "Incident channel failed"}
+           "slack_channel": "Incident channel", "slack_channel_failed": "Incident channel failed",
+           "responders_added": "Responders requested", "assigned": "Reassigned"}
 
 
 def on_incident_changed(session: Session, incident: Incident, kind: str, actor: str, detail: str,

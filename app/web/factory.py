@@ -26,9 +26,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.teardown_appcontext(close_session)
     register_error_handlers(app)
 
-    from app.web import health, inbound, incidents, openapi, web
+    from app.web import health, inbound, incident_command, incidents, openapi, web
 
-    for blueprint in (inbound.bp, incidents.bp, health.bp, openapi.bp, web.bp):
+    for blueprint in (inbound.bp, incidents.bp, incident_command.bp, health.bp, openapi.bp, web.bp):
         app.register_blueprint(blueprint)
     _register_optional(app)
     app.wsgi_app = DrainUnreadBody(app.wsgi_app, MAX_BODY)  # type: ignore[method-assign]

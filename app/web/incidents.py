@@ -9,7 +9,8 @@ from flask import Blueprint, Response, jsonify, request
 from sqlmodel import col, select
 
 from app.incidents import lifecycle as incidents
-from app.models import Incident, IncidentStatus
+from app.incidents import severity as severities
+from app.models import Incident, IncidentStatus, Service
 from app.platform.clock import MissingOffset, parse_instant, utc_now
 from app.platform.errors import BadRequest, NotFound
 from app.platform.severity import SEVERITIES
@@ -48,6 +49,9 @@ def list_incidents() -> Any:
         query = query.where(col(Incident.status).in_(wanted))
     if request.args.get("service"):
         query = query.where(col(Incident.service_id) == request.args["service"])
+    if request.args.get("account"):
+        of_account = select(Service.id).where(col(Service.account_id) == request.args["account"])
+        query = query.where(col(Incident.service_id).in_(of_account))
     severity = request.args.get("severity")
     if severity:
         if severity not in SEVERITIES:
@@ -99,7 +103,7 @@ def declare_incident() -> Any:
             raise BadRequest(f"{field} is required and must be a string")
     incident = incidents.declare(db(), service_id=body["service"], title=body["title"], severity=body["severity"],
                                  user_id=caller().user_id, now=utc_now())
-    return _commit_and_show(incident, 201)
+    return commit_and_show(incident, 201)
 
 
 @bp.post("/incidents/<int:incident_id>/acknowledge")
@@ -107,7 +111,7 @@ def declare_incident() -> Any:
 @requires("responder")
 def acknowledge(incident_id: int) -> Any:
     """Acknowledge: stops the escalation ladder."""
-    return _commit_and_show(incidents.acknowledge(db(), incident_id=incident_id, user_id=caller().user_id, now=utc_now()))
+    return commit_and_show(incidents.acknowledge(db(), incident_id=incident_id, user_id=caller().user_id, now=utc_now()))
 
 
 @bp.post("/incidents/<int:incident_id>/resolve")
@@ -115,14 +119,15 @@ def acknowledge(incident_id: int) -> Any:
 @requires("responder")
 def resolve(incident_id: int) -> Any:
     """Resolve: stops everything."""
-    return _commit_and_show(incidents.resolve(db(), incident_id=incident_id, user_id=caller().user_id, now=utc_now()))
+    return commit_and_show(incidents.resolve(db(), incident_id=incident_id, user_id=caller().user_id, now=utc_now()))
 
 
 @bp.post("/incidents/<int:incident_id>/escalate")
 @documented(answer=IncidentOut, json=Escalate)
 @requires("commander")
 def escalate(incident_id: int) -> Any:
-    """`{"to": "next"}` pages the next level now; `{"to": "service:ID"}` hands over to another team."""
+    """`{"to": "next"}` pages the next level now; `{"to": "service:ID"}` hands over to another team;
+    `{"to": "user:ID"}` reassigns to one person and ends the ladder."""
     body = request.get_json(silent=True) or {"to": "next"}
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object such as {\"to\": \"next\"}")
@@ -132,9 +137,12 @@ def escalate(incident_id: int) -> Any:
     elif isinstance(to, str) and to.startswith("service:") and len(to) > 8:
         incident = incidents.reassign(db(), incident_id=incident_id, service_id=to[8:], user_id=caller().user_id,
                                       now=utc_now())
+    elif isinstance(to, str) and to.startswith("user:") and len(to) > 5:
+        incident = incidents.assign_to_user(db(), incident_id=incident_id, assignee=to[5:], user_id=caller().user_id,
+                                            now=utc_now())
     else:
-        raise BadRequest(f"`to` must be \"next\" or \"service:ID\", not {to!r}")
-    return _commit_and_show(incident)
+        raise BadRequest(f"`to` must be \"next\", \"service:ID\" or \"user:ID\", not {to!r}")
+    return commit_and_show(incident)
 
 
 @bp.post("/incidents/<int:incident_id>/notes")
@@ -145,7 +153,7 @@ def add_note(incident_id: int) -> Any:
     text = json_body().get("text")
     if not isinstance(text, str):
         raise BadRequest("text is required and must be a string")
-    return _commit_and_show(incidents.add_note(db(), incident_id=incident_id, user_id=caller().user_id, text=text,
+    return commit_and_show(incidents.add_note(db(), incident_id=incident_id, user_id=caller().user_id, text=text,
                                                now=utc_now()), 201)
 
 
@@ -157,8 +165,8 @@ def change_severity(incident_id: int) -> Any:
     severity = json_body().get("severity")
     if not isinstance(severity, str):
         raise BadRequest("severity is required: one of SEV1, SEV2, SEV3, SEV4")
-    return _commit_and_show(incidents.change_severity(db(), incident_id=incident_id, severity=severity,
-                                                      user_id=caller().user_id, now=utc_now()))
+    return commit_and_show(severities.change_severity(db(), incident_id=incident_id, severity=severity,
+                                                       user_id=caller().user_id, now=utc_now()))
 
 
 @bp.post("/incidents/<int:incident_id>/commander")
@@ -169,11 +177,11 @@ def assign_commander(incident_id: int) -> Any:
     user = json_body().get("user")
     if not isinstance(user, str):
         raise BadRequest("user is required and must be a user id")
-    return _commit_and_show(incidents.assign_commander(db(), incident_id=incident_id, commander_id=user,
+    return commit_and_show(incidents.assign_commander(db(), incident_id=incident_id, commander_id=user,
                                                        user_id=caller().user_id, now=utc_now()))
 
 
-def _commit_and_show(incident: Incident, status: int = 200) -> Any:
+def commit_and_show(incident: Incident, status: int = 200) -> Any:
     db().commit()
     return _show(incident.id or 0, status)
 

@@ -69,6 +69,8 @@ def fallback_text(page: Page) -> str:
 def page_blocks(page: Page, *, changed_at: datetime | None = None) -> list[dict[str, object]]:
     """All blocks for a page message; the buttons go away once the incident is resolved."""
     blocks: list[dict[str, object]] = [_header(page), _summary(page)]
+    if page.message:  # a responder request: why this person is asked, above everything else but the title
+        blocks.insert(1, _section(f"*{escape(page.message)}*"))
     details = _details(page)
     if details:
         blocks.append(_section(details))
@@ -180,6 +182,8 @@ def _context_lines(page: Page, changed_at: datetime | None) -> list[str]:
         lines.append(f":eyes: Acknowledged{by}{when}")
     if page.status == "resolved" and page.acknowledged_by:
         lines.append(f"Acknowledged by {escape(page.acknowledged_by)}")
+    if page.level_name:
+        lines.append(f"Paged as {escape(page.level_name)}")
     if page.also_paged:
         lines.append("Also paged: " + ", ".join(escape(user) for user in page.also_paged))
     return lines

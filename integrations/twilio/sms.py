@@ -43,8 +43,10 @@ def _severity(page: Page) -> str:
 
 
 def _title(page: Page) -> str:
-    # The page ends with ". Reply ...", so trailing punctuation of the title would double up.
-    return _clean(page.title).rstrip(" .") or "(no title)"
+    # The page ends with ". Reply ...", so trailing punctuation of the title would double up. A responder
+    # request's message leads: it says why this person is asked; cut with the title, the reply code survives.
+    title = _clean(page.title).rstrip(" .") or "(no title)"
+    return f"{_clean(page.message).rstrip(' .')}. {title}" if page.message else title
 
 
 def sms_body(page: Page) -> str:

@@ -40,7 +40,8 @@ def page_speech(page: Page, title_chars: int = SPOKEN_TITLE_CHARS) -> str:
     """What a page call says before the key instructions."""
     service = page.service_name or page.service_id
     title = _cut(page.title, title_chars).rstrip(".") or "no title"
-    return f"{spoken_severity(page.severity)} incident {page.incident_id}, on {service}. {title}."
+    asked = f"{_cut(page.message, title_chars).rstrip('.')}. " if page.message else ""
+    return f"{asked}{spoken_severity(page.severity)} incident {page.incident_id}, on {service}. {title}."
 
 
 def _gather(response: VoiceResponse, action_url: str, text: str) -> None:

@@ -93,6 +93,7 @@ class IncidentFilters(Paging):
 
     status: str | None = Field(None, description="triggered, acknowledged or resolved (comma-separated)")
     service: str | None = None
+    account: str | None = Field(None, description="incidents of the services of this account")
     severity: Severity | None = None
     since: Instant | None = None
     until: Instant | None = None
@@ -107,9 +108,29 @@ class Declare(BaseModel):
 
 
 class Escalate(BaseModel):
-    """`next` pages the next level now; `service:ID` hands the incident over to another team."""
+    """`next` pages the next level now; `service:ID` hands the incident over to another team; `user:ID`
+    reassigns it to one person and ends the ladder."""
 
-    to: str = Field("next", pattern=r"^(next|service:.+)$")
+    to: str = Field("next", pattern=r"^(next|service:.+|user:.+)$")
+
+
+class Responders(BaseModel):
+    """More people to page without escalating, and why."""
+
+    targets: list[str] = Field(min_length=1, description="user:ID or schedule:ID")
+    message: str | None = Field(None, max_length=300)
+
+
+class StatusUpdate(BaseModel):
+    """A status update for the incident's subscribers and Slack channel."""
+
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class Subscriber(BaseModel):
+    """A user to add to (or remove from) the incident's status updates."""
+
+    user: str
 
 
 class Note(BaseModel):
