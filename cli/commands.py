@@ -1,4 +1,4 @@
-"""The `klaxon` command (a Flask CLI group): apply, token, classify, oncall, simulate, web, worker, db."""
+"""The `klaxon` command (a Flask CLI group): apply, token, classify, oncall, simulate, review, web, worker, db."""
 
 from __future__ import annotations
 
@@ -122,6 +122,22 @@ def simulate_command(service_id: str, severity: str, at_text: str | None, as_jso
         level = f"level {page.level}" if page.level else "trigger"
         click.echo(f"  {format_offset(page.at - at):>8}  {isoformat(page.at)}  {level:<8} {page.recipient:<16} "
                    f"{page.channel:<6} {page.note}".rstrip())
+
+
+@main.command("review")
+@click.argument("incident_id", type=int)
+@with_appcontext
+def review_command(incident_id: int) -> None:
+    """Print the post-incident review of an incident as Markdown (as GET /incidents/<id>/review.md)."""
+    from app.incidents.review import render_review
+    from app.incidents.review_data import load_review
+    from app.platform.clock import utc_now
+
+    with _runtime().session() as session:
+        data = load_review(session, incident_id)
+    if data is None:
+        raise click.ClickException(f"no incident {incident_id}")
+    click.echo(render_review(data, now=utc_now()), nl=False)
 
 
 # Log the path only: calendar feed tokens travel in query strings.

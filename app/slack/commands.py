@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from app.escalation.oncall import oncall_users
+from app.incidents import command as incident_command
 from app.incidents import lifecycle as incidents
 from app.incidents import severity as severities
 from app.incidents.responders import act
@@ -181,7 +182,36 @@ def _note(session: Session, command: SlashCommand, user: User, form: Mapping[str
     return CommandReply(f"Note added to incident #{command.incident_id}.", True)
 
 
+def _responders(session: Session, command: SlashCommand, user: User, form: Mapping[str, str],
+                now: datetime) -> CommandReply:
+    incident = incidents.get(session, command.incident_id or 0)
+    if not _may_command(session, user, incident):
+        return _refused("add responders", user)
+    targets = []
+    for name, is_slack_id in command.responders:
+        person = linked_user(session, name) if is_slack_id else session.get(User, name)
+        if person is None:
+            who = f"<@{name}>" if is_slack_id else f"`{escape(name)}`"
+            return CommandReply(f"{who} is not a Klaxon user: mention someone whose Slack account is linked, "
+                                "or use their Klaxon id. Nobody was paged.")
+        targets.append(f"user:{person.id}")
+    incident_command.add_responders(session, incident_id=incident.id or 0, targets=targets, message=command.text,
+                                    user_id=user.id, now=now)
+    return CommandReply(f"Paging {', '.join(t[5:] for t in dict.fromkeys(targets))} for incident #{incident.id}.",
+                        True)
+
+
+def _update(session: Session, command: SlashCommand, user: User, form: Mapping[str, str],
+            now: datetime) -> CommandReply:
+    incident = incidents.get(session, command.incident_id or 0)
+    if not _may_command(session, user, incident):
+        return _refused("post status updates", user)
+    incident_command.post_status_update(session, incident_id=incident.id or 0, text=command.text or "",
+                                        user_id=user.id, now=now)
+    return CommandReply(f"Status update posted on incident #{incident.id}; the subscribers are being told.", True)
+
+
 _VERBS: dict[str, Callable[[Session, SlashCommand, User, Mapping[str, str], datetime], CommandReply]] = {
     "declare": _declare, "ack": _respond, "resolve": _respond, "escalate": _respond,
-    "sev": _severity, "commander": _commander, "note": _note,
+    "sev": _severity, "commander": _commander, "note": _note, "responders": _responders, "update": _update,
 }

@@ -21,10 +21,12 @@ USAGE = (
     "• `/incident sev ID SEV2` — change the severity\n"
     "• `/incident commander ID @user` — make someone the incident commander\n"
     "• `/incident note ID TEXT` — add a note to the timeline\n"
+    "• `/incident responders ID @a @b [MESSAGE]` — page more people, without escalating\n"
+    "• `/incident update ID TEXT` — a status update for the subscribers and the incident's channel\n"
     "• `/oncall [SCHEDULE]` — who is on call now"
 )
 _VERB_ALIASES = {"acknowledge": "ack", "severity": "sev"}
-_INCIDENT_VERBS = ("declare", "ack", "resolve", "escalate", "sev", "commander", "note")
+_INCIDENT_VERBS = ("declare", "ack", "resolve", "escalate", "sev", "commander", "note", "responders", "update")
 _ESCAPED_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
 _PLAIN_MENTION = re.compile(r"^@?([a-z0-9][a-z0-9._-]*)$", re.IGNORECASE)
 
@@ -42,16 +44,17 @@ class SlashCommand:
     """One parsed slash command and who sent it from where."""
 
     command: str  # /oncall | /incident
-    verb: str  # oncall | declare | ack | resolve | escalate | sev | commander | note
+    verb: str  # oncall | declare | ack | resolve | escalate | sev | commander | note | responders | update
     slack_user_id: str
     channel_id: str = ""
     response_url: str = ""
     incident_id: int | None = None
     severity: str | None = None  # declare, sev: SEV1..SEV4
-    text: str | None = None  # declare: the title; note: the note (unescaped, as typed)
+    text: str | None = None  # declare: the title; note, update: the text; responders: the message (unescaped)
     schedule: str | None = None  # /oncall SCHEDULE
     target_user: str | None = None  # commander: a Slack user id when Slack escaped it, else the name
     target_is_slack_id: bool = False
+    responders: tuple[tuple[str, bool], ...] = ()  # responders: (Slack user id or name, is a Slack id) each
 
 
 def ephemeral_reply(text: str) -> dict[str, str]:
@@ -117,10 +120,29 @@ def _parse_incident(text: str, sender: SlashCommand) -> SlashCommand:
         return replace(
             sender, verb=verb, incident_id=incident_id, target_user=target, target_is_slack_id=is_slack_id
         )
-    parts = text.split(None, 2)  # note: keep the note's own spacing
+    if verb == "responders":
+        return _parse_responders(text, replace(sender, verb=verb, incident_id=incident_id))
+    parts = text.split(None, 2)  # note, update: keep the text's own spacing
     if len(parts) < 3:
-        raise SlashCommandUsageError("`note` needs an incident id and the note, e.g. `/incident note 42 rolled back`.")
+        example = "rolled back" if verb == "note" else "failover done, watching replication"
+        raise SlashCommandUsageError(f"`{verb}` needs an incident id and the text, e.g. `/incident {verb} 42 {example}`.")
     return replace(sender, verb=verb, incident_id=incident_id, text=_unescape(parts[2]))
+
+
+def _parse_responders(text: str, command: SlashCommand) -> SlashCommand:
+    """`responders 42 @a @b need eyes on the DB`: the mentions, then the message (optional)."""
+    rest = text.split(None, 2)[2] if len(text.split(None, 2)) > 2 else ""
+    people: list[tuple[str, bool]] = []
+    while rest:
+        word, _, after = rest.partition(" ")
+        if not (_ESCAPED_MENTION.match(word) or word.startswith("@")):
+            break
+        people.append(_user(word))
+        rest = after.strip()
+    if not people:
+        raise SlashCommandUsageError("`responders` needs an incident id and at least one person, "
+                                     "e.g. `/incident responders 42 @alice @bob need eyes on the DB`.")
+    return replace(command, responders=tuple(people), text=_unescape(rest) or None)
 
 
 def _incident_id(word: str) -> int:

@@ -171,3 +171,32 @@ def test_command_changes_reach_slack_through_the_jobs(runtime: Any, client: Any,
     assert len(slack_api.calls("chat.update")) == 3
     assert {r.params["text"] for r in slack_api.calls("chat.postMessage") if r.params.get("thread_ts")} == {
         "*Acknowledged* by bob"}
+
+
+def test_responders_pages_the_mentioned_people_with_the_message(runtime: Any, client: Any) -> None:
+    incident_id = trigger(client)
+    make_token(runtime, "alice", "commander")
+    assert reply(slash(client, "/incident", f"responders {incident_id} <@UBOB|bob> @carol need DB eyes")) == \
+        f"Paging bob, carol for incident #{incident_id}."
+    kind, actor, detail = timeline(runtime, incident_id)[-1]
+    assert (kind, actor) == ("responders_added", "alice")
+    assert detail.startswith("responders requested (need DB eyes): paged bob (") and ", carol (" in detail
+    refused = reply(slash(client, "/incident", f"responders {incident_id} @carol", user="UBOB"))
+    assert refused.startswith("Only commanders can add responders.")
+    unknown = reply(slash(client, "/incident", f"responders {incident_id} <@UNOBODY> hi"))
+    assert unknown.startswith("<@UNOBODY> is not a Klaxon user") and "Nobody was paged" in unknown
+    assert reply(slash(client, "/incident", f"responders {incident_id} please help")).startswith(
+        "`responders` needs an incident id and at least one person")
+    assert timeline(runtime, incident_id)[-1][0] == "responders_added", "nothing else was written"
+
+
+def test_update_posts_a_status_update(runtime: Any, client: Any) -> None:
+    incident_id = trigger(client)
+    make_token(runtime, "alice", "commander")
+    assert reply(slash(client, "/incident", f"update {incident_id} failover  done")) == \
+        f"Status update posted on incident #{incident_id}; the subscribers are being told."
+    assert ("status_update", "alice", "failover  done") in timeline(runtime, incident_id)
+    assert reply(slash(client, "/incident", f"update {incident_id}")).startswith("`update` needs an incident id")
+    assert reply(slash(client, "/incident", f"resolve {incident_id}")) == f"Incident {incident_id} resolved."
+    assert reply(slash(client, "/incident", f"update {incident_id} late")) == \
+        f"Nothing changed: incident {incident_id} is resolved: nobody can post a status update on it any more."

@@ -81,7 +81,7 @@ def test_valid_commands_parse(command: str, text: str, expected: dict[str, objec
         ("/incident", "sev 42 critical", "`critical` is not a severity"),
         ("/incident", "commander 42", "`commander` needs an incident id and one person"),
         ("/incident", "commander 42 <#C0CHAN|general>", "is not a person"),
-        ("/incident", "note 42", "`note` needs an incident id and the note"),
+        ("/incident", "note 42", "`note` needs an incident id and the text"),
         ("/oncall", "checkout primary", "at most one schedule"),
         ("/page", "alice", "Unknown command `/page`"),
     ],
@@ -106,3 +106,16 @@ def test_a_form_without_user_id_is_not_a_slack_command() -> None:
 
     with pytest.raises(SlackPayloadError, match="user_id"):
         parse_command({**FORM, "user_id": "", "text": "ack 42"})
+
+
+def test_responders_takes_mentions_then_an_optional_message() -> None:
+    parsed = parse("responders #42 <@UBOB|bob> @carol need eyes on the DB &amp; cache")
+    assert (parsed.verb, parsed.incident_id) == ("responders", 42)
+    assert parsed.responders == (("UBOB", True), ("carol", False))
+    assert parsed.text == "need eyes on the DB & cache"
+    assert parse("responders 42 @carol").text is None
+
+
+def test_update_keeps_its_text_as_typed() -> None:
+    parsed = parse("update 42 failover  done &lt;3")
+    assert (parsed.verb, parsed.incident_id, parsed.text) == ("update", 42, "failover  done <3")
