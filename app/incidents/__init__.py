@@ -1,1 +1,2 @@
-"""An incident's life: open, acknowledge, resolve, hand over, its responders and its timeline."""
+"""An incident's life: open, acknowledge, resolve, hand over or reassign, its severity, its command
+(responders, subscribers, status updates) and its review."""
