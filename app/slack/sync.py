@@ -32,7 +32,7 @@ from app.models import (
     TimelineEntry,
 )
 from app.outbox import recipients, rows
-from app.outbox.pages import build_page
+from app.outbox.pages import build_page, for_row
 from app.outbox.step_keys import StepKind
 from app.platform.config_cache import get_row
 from app.platform.queueing import SLACK_SYNC_JOB, PendingJob, defer_job
@@ -207,7 +207,8 @@ def plan_sync(session: Session, *, incident_id: int, public_url: str) -> SyncPla
 
 def _update_if_stale(session: Session, incident: Incident, row: Notification, render: SlackMessage | None,
                      display_times: list[datetime], built_at: datetime, public_url: str) -> MessageUpdate | None:
-    page = build_page(session, incident, public_url=public_url, step_key=row.step_key)
+    # As the row was sent: a responder request keeps its message, a ladder page its tier.
+    page = for_row(build_page(session, incident, public_url=public_url, step_key=row.step_key), row, incident)
     when = changed_at(incident)
     printed = fingerprint(page, when)
     if render is not None:

@@ -150,3 +150,20 @@ def test_a_note_goes_in_the_threads_without_rewriting_the_messages(
     assert len(replies) == 3
     # Slack's control characters in people's text are escaped, so a note cannot forge a link or mention.
     assert {r["text"] for r in replies} == {"*Note* by bob: rolled back &lt;deploy&gt; &amp; watching"}
+
+
+def test_a_responder_request_keeps_its_message_when_the_incident_changes(runtime: Any, client: Any,
+                                                                         slack_api: SlackAPIStandIn) -> None:
+    incident_id = trigger(client)
+    run_jobs(runtime)
+    commander = make_token(runtime, "alice", "commander")
+    assert client.post(f"/api/v1/incidents/{incident_id}/responders", headers=commander,
+                       json={"targets": ["user:bob"], "message": "need eyes"}).status_code == 200
+    run_jobs(runtime)
+    assert client.post(f"/api/v1/incidents/{incident_id}/acknowledge", headers=commander).status_code == 200
+    run_jobs(runtime)
+    asked = "*alice asks for your help: need eyes*"
+    [sent] = [p for p in slack_api.calls("chat.postMessage") if asked in str(p.params.get("blocks"))]
+    updates = [u for u in slack_api.calls("chat.update") if u.params["ts"] == sent.response["ts"]]
+    assert updates and asked in str(updates[-1].params["blocks"]) and "Acknowledged by alice" in str(
+        updates[-1].params["blocks"])
