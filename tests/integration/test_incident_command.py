@@ -17,6 +17,7 @@ from tests.support.driver import Driver
 M = timedelta(minutes=1)
 KEY = "a" * 32
 OTHER_KEY = "b" * 32
+STOREFRONT_KEY = "d" * 32
 
 COMMAND_CONFIG = f"""
 users:
@@ -47,6 +48,8 @@ escalation_policies:
 services:
   - {{id: checkout, name: Checkout, account: acme, escalation_policy: checkout, slack_channel: "#checkout",
      integration_keys: [{{name: main, key: "{KEY}"}}]}}
+  - {{id: storefront, name: Storefront, account: acme, escalation_policy: checkout,
+     integration_keys: [{{name: main, key: "{STOREFRONT_KEY}"}}]}}
   - {{id: tools, name: Tools, escalation_policy: checkout, integration_keys: [{{name: main, key: "{OTHER_KEY}"}}]}}
 """
 
@@ -91,9 +94,11 @@ def console_texts(driver: Driver) -> list[str]:
         return [m.text for m in session.exec(select(ConsoleMessage).order_by(col(ConsoleMessage.id))).all()]
 
 
-def test_a_sev1_open_15_minutes_pages_the_account_director_of_its_service(driver: Driver, api: Any) -> None:
-    """The real 15 minutes on a frozen clock: the policy names `account:director`, the account names gina."""
-    incident = open_incident(driver, api)
+@pytest.mark.parametrize("key", [KEY, STOREFRONT_KEY], ids=["checkout", "storefront"])
+def test_a_sev1_open_15_minutes_pages_the_account_director_of_its_service(driver: Driver, api: Any, key: str) -> None:
+    """The real 15 minutes on a frozen clock: the policy names `account:director`, the account (of either of
+    its services) names gina."""
+    incident = open_incident(driver, api, key=key)
     driver.advance(14 * M)
     assert ("user:gina", "slack", "sent") not in rows(driver, incident, "trigger:")
     driver.advance(1 * M)
