@@ -8,7 +8,14 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.configuration.changes import Change, row_changes
-from app.configuration.document import Config, IntegrationKeySpec, LevelSpec, OverrideEntry, notify_rules, status_channel
+from app.configuration.document import (
+    Config,
+    IntegrationKeySpec,
+    LevelSpec,
+    OverrideEntry,
+    notify_rules,
+    status_channel,
+)
 from app.configuration.errors import ConfigError
 from app.configuration.guards import deletion_blockers
 from app.configuration.keys import hash_integration_key

@@ -18,7 +18,15 @@ from sqlmodel import Session, col, select
 
 from app.escalation import engine, open_triggers
 from app.incidents.lifecycle import get
-from app.models import EscalationPolicy, Incident, IncidentStatus, IncidentTrigger, Notification, NotificationStatus, User
+from app.models import (
+    EscalationPolicy,
+    Incident,
+    IncidentStatus,
+    IncidentTrigger,
+    Notification,
+    NotificationStatus,
+    User,
+)
 from app.outbox.notify_rules import channel_schedule, rules_from_stored
 from app.outbox.step_keys import kind_of
 from app.platform.config_cache import get_row
@@ -66,7 +74,8 @@ def _retune_triggers(session: Session, incident: Incident, now: datetime) -> Non
         trigger.cancelled_at = now
         session.add(trigger)
     kept = [t.rule for t in armed if t not in dropped]
-    policy = get_row(session, EscalationPolicy, incident.escalation_policy_id) if incident.escalation_policy_id else None
+    policy_id = incident.escalation_policy_id
+    policy = get_row(session, EscalationPolicy, policy_id) if policy_id else None
     used = set(session.exec(select(IncidentTrigger.trigger_index)
                             .where(col(IncidentTrigger.incident_id) == incident.id)).all())
     added = []

@@ -192,7 +192,8 @@ def _claim(session: Session, notification_id: int, now: datetime, public_url: st
         return None
     if no_longer_wanted(row, incident):
         session.execute(update(Notification)
-                        .where(col(Notification.id) == notification_id, col(Notification.status) == NotificationStatus.PENDING)
+                        .where(col(Notification.id) == notification_id,
+                               col(Notification.status) == NotificationStatus.PENDING)
                         .values(status=NotificationStatus.CANCELLED))
         return None
     if row.id in texts_turned_off(session, [row]):
