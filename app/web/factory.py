@@ -26,25 +26,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.teardown_appcontext(close_session)
     register_error_handlers(app)
 
-    from app.web import health, inbound, incident_command, incidents, openapi, web
+    from app.web import health, inbound, incident_command, incidents, openapi, schedules, slack, twilio, web
 
-    for blueprint in (inbound.bp, incidents.bp, incident_command.bp, health.bp, openapi.bp, web.bp):
+    for blueprint in (inbound.bp, incidents.bp, incident_command.bp, schedules.bp, slack.bp, twilio.bp, health.bp,
+                      openapi.bp, web.bp):
         app.register_blueprint(blueprint)
-    _register_optional(app)
     app.wsgi_app = DrainUnreadBody(app.wsgi_app, MAX_BODY)  # type: ignore[method-assign]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app
 
-
-def _register_optional(app: Flask) -> None:
-    """Blueprints of later capabilities (schedules, Slack, Twilio), registered when present."""
-    import importlib
-
-    for module_name in ("app.web.schedules", "app.web.slack", "app.web.twilio", "app.web.reports"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue
-        app.register_blueprint(module.bp)
