@@ -99,16 +99,16 @@ def test_a_sev1_open_15_minutes_pages_the_account_director_of_its_service(driver
     """The real 15 minutes on a frozen clock: the policy names `account:director`, the account (of either of
     its services) names gina."""
     incident = open_incident(driver, api, key=key)
-    driver.advance(14 * M)
+    driver.jump(14 * M + timedelta(seconds=59))
     assert ("user:gina", "slack", "sent") not in rows(driver, incident, "trigger:")
-    driver.advance(1 * M)
+    driver.jump(timedelta(seconds=1))
     assert rows(driver, incident, "trigger:") == [("user:gina", "slack", "sent")]
     assert any(kind == "paged" and "gina" in detail for kind, detail in driver.timeline(incident))
 
 
 def test_a_service_without_an_account_has_no_director_to_page(driver: Driver, api: Any) -> None:
     incident = open_incident(driver, api, key=OTHER_KEY)
-    driver.advance(16 * M)
+    driver.jump(16 * M)
     assert rows(driver, incident, "trigger:") == []
 
 
@@ -183,7 +183,7 @@ def test_a_status_update_reaches_each_subscriber_once_on_their_channel(driver: D
     assert told == [f"Status update on incident #{incident} (DB down) from alice: Failover done; checking "
                     "replication."] * 4
     assert ("status_update", "Failover done; checking replication.") in driver.timeline(incident)
-    driver.advance(10 * M)
+    driver.jump(10 * M)
     assert len(rows(driver, incident, "status:")) == 4, "never re-paged"
 
 
@@ -203,13 +203,13 @@ def test_raising_sev3_to_sev1_starts_the_urgent_ladder_and_the_sev1_trigger(driv
     """A SEV3 pages level 1 without climbing; raised to SEV1 at +20 min, the ladder starts again from level 1,
     and the director's 15-minute trigger, counted from creation, is already due: it fires at once."""
     incident = open_incident(driver, api, severity="warning")
-    driver.advance(20 * M)
+    driver.jump(20 * M)
     assert driver.pages(incident) == [(1, "alice", "slack")], "a SEV3 does not climb"
     answer = api.post(f"/api/v1/incidents/{incident}/severity", headers=commander, json={"severity": "SEV1"})
     assert answer.status_code == 200
     driver.run_due()
     assert driver.pages(incident)[1:] == [(1, "alice", "slack"), (0, "gina", "slack")]
-    driver.advance(5 * M)
+    driver.jump(5 * M)
     assert (2, "bob", "slack") in driver.pages(incident), "the urgent ladder climbs"
     kinds = [kind for kind, _ in driver.timeline(incident)]
     assert {"severity", "severity_ladder", "severity_triggers"} <= set(kinds)
@@ -218,10 +218,10 @@ def test_raising_sev3_to_sev1_starts_the_urgent_ladder_and_the_sev1_trigger(driv
 def test_lowering_sev1_to_sev3_stops_the_ladder_the_trigger_and_the_voice_call(driver: Driver, api: Any,
                                                                                commander: dict[str, str]) -> None:
     incident = open_incident(driver, api)
-    driver.advance(5 * M)  # level 2: bob by Slack, a text, and a call due in 2 minutes
+    driver.jump(5 * M)  # level 2: bob by Slack, a text, and a call due in 2 minutes
     assert api.post(f"/api/v1/incidents/{incident}/severity", headers=commander,
                     json={"severity": "SEV3"}).status_code == 200
-    driver.advance(20 * M)
+    driver.jump(20 * M)
     assert ("user:bob", "voice", "cancelled") in rows(driver, incident, "esc:")
     assert rows(driver, incident, "trigger:") == []
     with driver.runtime.session() as session:
@@ -235,7 +235,7 @@ def test_reassigning_to_a_user_ends_the_ladder_and_pages_only_them(driver: Drive
     incident = open_incident(driver, api)
     answer = api.post(f"/api/v1/incidents/{incident}/escalate", headers=commander, json={"to": "user:carl"})
     assert answer.status_code == 200, answer.json
-    driver.advance(30 * M)
+    driver.jump(30 * M)
     assert rows(driver, incident, "assign:") == [("user:carl", "sms", "sent")]
     assert rows(driver, incident, "esc:") == [("user:alice", "slack", "sent")], "the ladder ended"
     bad = api.post(f"/api/v1/incidents/{incident}/escalate", headers=commander, json={"to": "user:zed"})
