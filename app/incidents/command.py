@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from app.escalation.paging import paged_line, plan_pages
 from app.escalation.targets import account_people, resolve_targets
@@ -29,14 +29,13 @@ from app.models import (
     ScheduleRecord,
     Service,
     SlackIncident,
-    TimelineEntry,
     User,
 )
 from app.outbox import recipients, step_keys
 from app.outbox.rows import insert_pages, notification_values
 from app.platform.config_cache import get_row
 from app.platform.errors import BadRequest, Conflict, NotFound
-from app.timeline.entries import SYSTEM, record
+from app.timeline.entries import SYSTEM, count_lines, record
 
 MAX_TEXT = 2000
 MAX_MESSAGE = 300
@@ -50,7 +49,7 @@ def add_responders(session: Session, *, incident_id: int, targets: object, messa
     wanted = _responder_targets(session, targets)
     said = (message or "").strip()[:MAX_MESSAGE]
     resolved = resolve_targets(session, wanted, now, service_id=incident.service_id)
-    request = _count(session, incident_id, "responders_added") + 1
+    request = count_lines(session, incident_id, "responders_added") + 1
     plan = plan_pages(session, incident, resolved, now, step_key=step_keys.responders(request), level=0)
     if not plan.reached:
         raise Conflict(f"nobody to page: {', '.join(wanted)} reach no one with a notification rule for "
@@ -98,7 +97,7 @@ def post_status_update(session: Session, *, incident_id: int, text: str, user_id
         raise BadRequest("text must not be empty")
     if len(said) > MAX_TEXT:
         raise BadRequest(f"text is {len(said)} characters; a status update holds at most {MAX_TEXT}")
-    key = step_keys.status_update(_count(session, incident_id, "status_update") + 1)
+    key = step_keys.status_update(count_lines(session, incident_id, "status_update") + 1)
     notice = f"Status update on incident #{incident_id} ({incident.title}) from {user_id}: {said}"
     rows, told = [], []
     for person in subscribers(session, incident):
@@ -161,10 +160,4 @@ def _require_user(session: Session, user_id: object) -> None:
 def _subscription(session: Session, incident_id: int, user_id: str) -> IncidentSubscriber | None:
     return session.exec(select(IncidentSubscriber).where(
         col(IncidentSubscriber.incident_id) == incident_id, col(IncidentSubscriber.user_id) == user_id)).first()
-
-
-def _count(session: Session, incident_id: int, kind: str) -> int:
-    """How many timeline lines of `kind` the incident has: numbers each request's step key."""
-    return int(session.exec(select(func.count()).select_from(TimelineEntry).where(
-        col(TimelineEntry.incident_id) == incident_id, col(TimelineEntry.kind) == kind)).one())
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
-from app.models import REACHED, Incident, IncidentTrigger, Notification, NotificationStatus, Service, TimelineEntry
+from app.models import REACHED, Incident, IncidentTrigger, Notification, NotificationStatus, Service
 from app.outbox import recipients, step_keys
 from app.outbox.rows import insert_pages, notification_values
 from app.platform.config_cache import get_row
-from app.timeline.entries import SYSTEM, record
+from app.timeline.entries import SYSTEM, count_lines, record
 
 
 def stand_down(session: Session, incident: Incident, previous: str, now: datetime) -> None:
@@ -47,7 +47,7 @@ def tell_previous_responders(session: Session, incident: Incident, *, previous: 
         return told
     text = (f"Klaxon: incident #{incident.id} ({incident.title}) was handed over from {_name(session, previous)} "
             f"to {_name(session, incident.service_id)} by {actor}. You are no longer paged for it.")
-    key = step_keys.handover(_handovers(session, incident))
+    key = step_keys.handover(count_lines(session, incident.id or 0, "reassigned"))
     insert_pages(session, [{**notification_values(incident, step_key=key, level=0, recipient=recipients.user(user),
                                                   user_id=user, channel=channel, due_at=now, now=now), "notice": text}
                            for user, channel in told.items()], now)
@@ -71,12 +71,6 @@ def _who_to_tell(session: Session, incident: Incident) -> dict[str, str]:
         if user and user not in paged_now:
             first.setdefault(user, "sms" if channel == "voice" else channel)
     return dict(sorted(first.items()))
-
-
-def _handovers(session: Session, incident: Incident) -> int:
-    """How many times the incident was handed over: each hand-over's notices get their own step key."""
-    return int(session.exec(select(func.count()).select_from(TimelineEntry).where(
-        col(TimelineEntry.incident_id) == incident.id, col(TimelineEntry.kind) == "reassigned")).one())
 
 
 def _name(session: Session, service_id: str) -> str:

@@ -109,11 +109,10 @@ def _cancel_unwanted_channels(session: Session, incident: Incident, now: datetim
                                                              incident.severity, now)}
         if row.channel not in wanted and kind_of(row.step_key).stops_at_acknowledgement:
             cancelled.append(row)
-    for row in cancelled:
-        session.execute(update(Notification).where(col(Notification.id) == row.id,
+    if cancelled:
+        session.execute(update(Notification).where(col(Notification.id).in_([row.id for row in cancelled]),
                                                    col(Notification.status) == NotificationStatus.PENDING)
                         .values(status=NotificationStatus.CANCELLED))
-    if cancelled:
         record(session, incident_id=incident.id or 0, kind="severity_pages", actor=SYSTEM, at=now,
                detail=f"{incident.severity} no longer asks for " + ", ".join(
                    f"{row.channel} to {row.user_id}" for row in cancelled) + ": cancelled")

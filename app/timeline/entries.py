@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Table
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
 
 from app.models import TimelineEntry
 
@@ -54,3 +54,10 @@ def record_many(session: Session, lines: list[Line]) -> None:
         for line in lines])
     for line in lines:
         incident_changed(session, line.incident, kind=line.kind, actor=line.actor, detail=line.detail, now=line.at)
+
+
+def count_lines(session: Session, incident_id: int, kind: str) -> int:
+    """How many timeline lines of `kind` the incident has (numbers a hand-over's, a responder request's or
+    a status update's step key)."""
+    return int(session.exec(select(func.count()).select_from(TimelineEntry).where(
+        col(TimelineEntry.incident_id) == incident_id, col(TimelineEntry.kind) == kind)).one())
